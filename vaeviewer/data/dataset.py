@@ -1,0 +1,116 @@
+"""The interface every data source offers: a set of shapes in named splits.
+
+Readers of each layout (PointNet h5, ModelNet OFF trees, folders of files, a
+single file, the built-in set) implement :class:`ShapeSplit` and
+:class:`ShapeSet`. Everything above the data package (training, rendering, the
+window) talks only to these two classes.
+"""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["ShapeSet", "ShapeSplit"]
+
+
+class ShapeSplit(abc.ABC):
+    """One split (``train``, ``test`` or ``all``) of a data set, read lazily.
+
+    Attributes
+    ----------
+    name : str
+        The split's name.
+    class_names : tuple of str
+        Names of the classes; a label is an index into this tuple.
+    """
+
+    name: str
+    class_names: tuple[str, ...]
+
+    @abc.abstractmethod
+    def __len__(self) -> int:
+        """Number of shapes in the split."""
+
+    @property
+    @abc.abstractmethod
+    def labels(self) -> np.ndarray:
+        """Class index of every shape, int64 of shape (len,); -1 where unknown."""
+
+    @abc.abstractmethod
+    def shape_name(self, index: int) -> str:
+        """A human name for shape ``index`` (file stem, or ``<class>_<index>``)."""
+
+    @abc.abstractmethod
+    def points(self, index: int, num_points: int | None = None) -> np.ndarray:
+        """Cloud ``index`` as float32 (n, 3), centred and scaled to the unit sphere.
+
+        Meshes are sampled on their surface (area-weighted). With ``num_points``
+        the cloud is resampled to exactly that many points (farthest-point
+        sampling when there are more, repetition when fewer), deterministically.
+        Raises :class:`~vaeviewer.errors.DataFileError` for a broken shape.
+        """
+
+    @abc.abstractmethod
+    def point_counts(self) -> np.ndarray:
+        """Stored points (vertices for meshes) of every shape, int64 (len,), cheaply."""
+
+    def load_all(self, num_points: int) -> np.ndarray:
+        """Every cloud of the split resampled to ``num_points``: float32 (len, num_points, 3)."""
+        out = np.empty((len(self), num_points, 3), dtype=np.float32)
+        for i in range(len(self)):
+            out[i] = self.points(i, num_points)
+        return out
+
+    def _check_index(self, index: int) -> int:
+        n = len(self)
+        if not -n <= index < n:
+            raise IndexError(f"shape index {index} out of range: split {self.name!r} has {n} shapes")
+        return index % n
+
+
+class ShapeSet(abc.ABC):
+    """A data set: where it lives, its format, its classes and its splits.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file or folder it was opened from.
+    format : str
+        A short name of the layout: ``pointnet-h5``, ``modelnet-off``,
+        ``file-tree``, ``single-file`` or ``builtin``.
+    class_names : tuple of str
+        Names of all classes, shared by every split.
+    warnings : list of str
+        Problems found while opening (files skipped, ...), one line each.
+    """
+
+    path: Path
+    format: str
+    class_names: tuple[str, ...]
+    warnings: list[str]
+
+    @property
+    @abc.abstractmethod
+    def split_names(self) -> tuple[str, ...]:
+        """Names of the splits, e.g. ``("train", "test")`` or ``("all",)``."""
+
+    @abc.abstractmethod
+    def split(self, name: str) -> ShapeSplit:
+        """The split called ``name``; raises :class:`~vaeviewer.errors.OptionError` if absent."""
+
+    def default_split(self, preferred: str = "test") -> ShapeSplit:
+        """``preferred`` if the set has it, else its first split."""
+        names = self.split_names
+        return self.split(preferred if preferred in names else names[0])
+
+    def close(self) -> None:
+        """Release open file handles; the default holds none."""
+
+    def __enter__(self) -> "ShapeSet":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
