@@ -1,0 +1,44 @@
+# The two commands a fresh machine needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: run test venv install install-test headless-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Reinstall only when the project's metadata changed (the install is editable).
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+venv: $(BIN)/python
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+# Launch the app on the built-in data set (until the window lands: summarise the data set).
+run: install
+	$(BIN)/vaeviewer inspect builtin
+
+# Xvfb and the X/GL libraries Qt's xcb plugin and VTK load, on a machine with no display.
+headless-deps:
+	@tools/install_headless_deps.sh
+
+test: install-test headless-deps
+	@if [ -n "$$DISPLAY" ]; then \
+		$(BIN)/python -m pytest $(PYTEST_ARGS); \
+	else \
+		xvfb-run --auto-servernum --server-args="-screen 0 1920x1080x24" $(BIN)/python -m pytest $(PYTEST_ARGS); \
+	fi
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,169 @@
+"""Every command end to end, in a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REAL
+
+HEAVY = ("torch", "PySide6", "vtkmodules", "pyvista", "pyvistaqt", "pyqtgraph")
+
+
+def vaeviewer(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vaeviewer", *args], capture_output=True, text=True, timeout=timeout, env=os.environ.copy()
+    )
+
+
+def loaded_modules(code: str) -> set[str]:
+    probe = code + f"\nimport sys\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    return set(filter(None, out.stdout.strip().splitlines()[-1].split(",")))
+
+
+def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("vaeviewer: error: ")
+    assert "Traceback" not in result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+def test_help_loads_no_heavy_module() -> None:
+    assert loaded_modules("from vaeviewer.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass") == set()
+    assert loaded_modules("import vaeviewer") == set()
+
+
+def test_core_packages_load_no_qt_or_vtk() -> None:
+    assert loaded_modules("import vaeviewer.model, vaeviewer.data, vaeviewer.training, vaeviewer.workflows.evaluate") <= {"torch"}
+
+
+def test_help_lists_the_commands() -> None:
+    result = vaeviewer("--help")
+    assert result.returncode == 0
+    for command in ("inspect", "train", "reconstruct", "evaluate"):
+        assert command in result.stdout
+
+
+def test_inspect_builtin_json() -> None:
+    result = vaeviewer("inspect", "builtin", "--json")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["format"] == "builtin"
+    assert set(summary["splits"]) == {"train", "test"}
+    assert summary["shapes"] == sum(summary["splits"].values()) == sum(summary["classes"].values())
+    assert len(summary["classes"]) >= 8 and {"chair", "table", "airplane"} <= set(summary["classes"])
+    assert summary["points"] == {"min": 2048, "max": 2048}
+    assert summary["warnings"] == []
+
+
+def test_inspect_text_report() -> None:
+    result = vaeviewer("inspect", "builtin")
+    assert result.returncode == 0, result.stderr
+    assert "chair" in result.stdout and "train" in result.stdout
+
+
+def test_inspect_modelnet10(modelnet10: Path) -> None:
+    summary = json.loads(vaeviewer("inspect", str(modelnet10), "--json").stdout)
+    assert summary["format"] == "pointnet-h5"
+    assert summary["splits"] == {"train": 3991, "test": 908}
+    assert len(summary["classes"]) == 10 and summary["classes"]["chair"] > 0
+    assert summary["points"] == {"min": 1024, "max": 1024}
+
+
+def test_inspect_every_real_file(real_files: list[Path]) -> None:
+    for path in real_files:
+        result = vaeviewer("inspect", str(path), "--json", timeout=120)
+        assert result.returncode == 0, (path, result.stderr)
+        summary = json.loads(result.stdout)
+        assert summary["shapes"] == 1 and summary["points"]["min"] > 0, path
+
+
+def test_inspect_real_folder(real_files: list[Path]) -> None:
+    summary = json.loads(vaeviewer("inspect", str(REAL / "modelnet10_pcd_molivas"), "--json").stdout)
+    assert summary["shapes"] == 13 and summary["classes"]["chair"] == 2
+
+
+@pytest.mark.parametrize(
+    "args, fragments",
+    [
+        (["inspect", "/no/such/folder"], ["/no/such/folder"]),
+        (["train", "--data", "builtin", "--out", "{tmp}/run", "--points", "0"], ["--points"]),
+        (["train", "--data", "/no/such.h5", "--out", "{tmp}/run"], ["/no/such.h5"]),
+        (["train", "--out", "{tmp}/run", "--resume"], ["nothing to resume"]),
+        (["reconstruct", "--checkpoint", "{tmp}/junk.pt", "--index", "0"], ["junk.pt"]),
+        (["evaluate", "--checkpoint", "{tmp}/missing.pt"], ["missing.pt"]),
+        (["inspect"], ["PATH"]),
+        (["train", "--out", "{tmp}/run", "--epochs", "many"], ["--epochs"]),
+    ],
+)
+def test_user_mistakes_give_one_line_and_status_2(tmp_path: Path, args: list[str], fragments: list[str]) -> None:
+    (tmp_path / "junk.pt").write_bytes(b"this is not a checkpoint")
+    result = vaeviewer(*[a.replace("{tmp}", str(tmp_path)) for a in args])
+    assert_user_error(result, *fragments)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run = tmp_path_factory.mktemp("cli") / "run"
+    result = vaeviewer(
+        "train", "--data", "builtin", "--out", str(run), "--epochs", "2", "--batch-size", "8", "--points", "256",
+        "--latent-dim", "16", "--max-shapes", "40", "--seed", "1", "--device", "cpu",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "epoch 2/2" in result.stderr
+    return run
+
+
+def test_train_writes_the_run_folder(trained_run: Path) -> None:
+    assert {"last.pt", "best.pt", "history.csv", "run.json"} <= {p.name for p in trained_run.iterdir()}
+    assert len((trained_run / "history.csv").read_text().strip().splitlines()) == 3
+
+
+def test_train_resume_continues(trained_run: Path, tmp_path: Path) -> None:
+    result = vaeviewer("train", "--out", str(trained_run), "--resume", "--epochs", "3")
+    assert result.returncode == 0, result.stderr
+    assert "resuming" in result.stderr
+    assert len((trained_run / "history.csv").read_text().strip().splitlines()) == 4
+
+
+def test_reconstruct_json(trained_run: Path) -> None:
+    result = vaeviewer("reconstruct", "--checkpoint", str(trained_run / "best.pt"), "--data", "builtin", "--index", "3", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["index"] == 3 and out["class"] and out["chamfer"] > 0
+
+
+def test_reconstruct_index_out_of_range(trained_run: Path) -> None:
+    result = vaeviewer("reconstruct", "--checkpoint", str(trained_run / "best.pt"), "--index", "100000")
+    assert_user_error(result, "--index 100000")
+
+
+def test_evaluate_json(trained_run: Path) -> None:
+    result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", "builtin", "--split", "test", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["shapes"] > 0 and out["chamfer_mean"] > 0
+    assert 0.0 <= out["classifier_accuracy"] <= 1.0
+
+
+def test_evaluate_on_modelnet10_with_a_builtin_model(trained_run: Path, modelnet10: Path) -> None:
+    result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", str(modelnet10), "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["shapes"] == 908 and out["chamfer_mean"] > 0
+
+
+def test_reconstruct_each_real_file(trained_run: Path, real_files: list[Path]) -> None:
+    for path in real_files[::4]:
+        result = vaeviewer("reconstruct", "--checkpoint", str(trained_run / "best.pt"), "--data", str(path), "--index", "0", "--json")
+        assert result.returncode == 0, (path, result.stderr)
+        assert json.loads(result.stdout)["chamfer"] > 0

@@ -1,0 +1,184 @@
+"""The training generator: events, files, stop, pause, exact resume, failures, learning."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from vaeviewer.errors import OptionError
+from vaeviewer.model import load_checkpoint
+from vaeviewer.training import (
+    CheckpointSaved,
+    EpochEnded,
+    RunControl,
+    RunFinished,
+    RunPaused,
+    RunResumed,
+    RunStarted,
+    StepEnded,
+    TrainSettings,
+    ValidationEnded,
+    settings_for_resume,
+    train,
+)
+
+
+def tiny(out: Path, **changes: object) -> TrainSettings:
+    """A run small enough to take a second or two: 24 built-in shapes of 128 points."""
+    values = dict(
+        data="builtin", out_dir=str(out), epochs=2, batch_size=8, num_points=128, latent_dim=16,
+        max_shapes=24, lr=1e-3, seed=3, device="cpu",
+    )
+    values.update(changes)
+    return TrainSettings(**values)
+
+
+def test_run_yields_events_in_order_and_writes_its_files(tmp_path: Path) -> None:
+    events = list(train(tiny(tmp_path / "run")))
+    kinds = [type(e) for e in events]
+    assert kinds[0] is RunStarted and kinds[-1] is RunFinished
+    assert events[-1].status == "completed"
+    start = events[0]
+    assert start.train_shapes == 24 and start.steps_per_epoch == 3 and start.val_shapes > 0
+    steps = [e for e in events if isinstance(e, StepEnded)]
+    assert [s.global_step for s in steps] == list(range(1, 7))
+    assert all(math.isfinite(s.loss) and s.chamfer > 0 and s.kl >= 0 for s in steps)
+    assert len([e for e in events if isinstance(e, ValidationEnded)]) == 2
+    assert [e.epoch for e in events if isinstance(e, EpochEnded)] == [0, 1]
+    saved = [e for e in events if isinstance(e, CheckpointSaved)]
+    assert {e.kind for e in saved} >= {"last", "best"}
+
+    run = tmp_path / "run"
+    for name in ("last.pt", "best.pt", "history.csv", "run.json"):
+        assert (run / name).is_file(), name
+    rows = list(csv.DictReader(open(run / "history.csv")))
+    assert [int(r["epoch"]) for r in rows] == [1, 2]
+    assert float(rows[1]["val_chamfer"]) > 0
+    record = json.loads((run / "run.json").read_text())
+    assert record["settings"]["num_points"] == 128 and record["world_size"] == 1
+    assert record["data"]["format"] == "builtin" and len(record["data"]["class_names"]) >= 8
+    last = load_checkpoint(run / "last.pt")
+    assert last.epoch == 2 and last.global_step == 6 and last.optimizer_state is not None
+    assert last.config.num_points == 128 and last.config.num_classes == len(record["data"]["class_names"])
+    assert len(last.history["epoch"]) == 2
+
+
+def _final_weights(path: Path) -> dict[str, torch.Tensor]:
+    return load_checkpoint(path).model_state
+
+
+def test_stop_then_resume_ends_where_an_uninterrupted_run_ends(tmp_path: Path) -> None:
+    list(train(tiny(tmp_path / "whole")))
+
+    control = RunControl()
+    events = []
+    for event in train(tiny(tmp_path / "split"), control):
+        events.append(event)
+        if isinstance(event, StepEnded) and event.global_step == 4:  # in the middle of epoch 2
+            control.stop()
+    assert events[-1].status == "stopped"
+    stopped = load_checkpoint(tmp_path / "split" / "last.pt")
+    assert stopped.epoch == 1 and stopped.global_step == 4 and stopped.extra["step_in_epoch"] == 1
+
+    settings = settings_for_resume(tmp_path / "split", {})
+    resumed = list(train(settings, resume=True))
+    assert resumed[0].resumed and resumed[0].start_epoch == 1 and resumed[0].start_step == 1
+    assert [e.global_step for e in resumed if isinstance(e, StepEnded)] == [5, 6]
+
+    whole, split = _final_weights(tmp_path / "whole" / "last.pt"), _final_weights(tmp_path / "split" / "last.pt")
+    assert whole.keys() == split.keys()
+    for name in whole:
+        assert torch.equal(whole[name], split[name]), name
+    a = load_checkpoint(tmp_path / "whole" / "last.pt").history
+    b = load_checkpoint(tmp_path / "split" / "last.pt").history
+    for column in ("train_loss", "train_chamfer", "val_chamfer"):
+        assert a[column] == pytest.approx(b[column], rel=1e-9), column
+
+
+def test_pause_and_resume_between_steps(tmp_path: Path) -> None:
+    control = RunControl()
+    run = train(tiny(tmp_path / "run", epochs=1), control)
+    seen = []
+    for event in run:
+        seen.append(event)
+        if isinstance(event, StepEnded) and event.global_step == 1:
+            control.pause()
+        elif isinstance(event, RunPaused):
+            assert control.is_paused
+            control.resume()
+    kinds = [type(e) for e in seen]
+    paused_at = kinds.index(RunPaused)
+    assert kinds[paused_at + 1] is RunResumed and kinds[paused_at + 2] is StepEnded
+    assert seen[-1].status == "completed"
+
+
+def test_stop_while_paused_saves_and_finishes(tmp_path: Path) -> None:
+    control = RunControl()
+    seen = []
+    for event in train(tiny(tmp_path / "run", epochs=1), control):
+        seen.append(event)
+        if isinstance(event, StepEnded):
+            control.pause()
+        elif isinstance(event, RunPaused):
+            control.stop()
+    assert seen[-1].status == "stopped"
+    assert (tmp_path / "run" / "last.pt").is_file()
+
+
+def test_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    list(train(tiny(run, epochs=1)))
+    before = (run / "last.pt").read_bytes()
+    settings = settings_for_resume(run, {"epochs": 3, "lr": 1e12})
+    events = list(train(settings, resume=True))
+    final = events[-1]
+    assert final.status == "failed"
+    assert "loss became" in final.message and "last.pt" in final.message
+    assert (run / "last.pt").read_bytes() == before
+    assert load_checkpoint(run / "last.pt").epoch == 1
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path: Path) -> None:
+    list(train(tiny(tmp_path / "run", epochs=1)))
+    with pytest.raises(OptionError, match="--resume"):
+        next(train(tiny(tmp_path / "run", epochs=1)))
+
+
+def test_resume_refuses_to_change_the_model(tmp_path: Path) -> None:
+    list(train(tiny(tmp_path / "run", epochs=1)))
+    with pytest.raises(OptionError, match="--points 256 differs"):
+        settings_for_resume(tmp_path / "run", {"num_points": 256})
+    with pytest.raises(OptionError, match="nothing to resume"):
+        settings_for_resume(tmp_path / "empty", {})
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [({"epochs": 0}, "--epochs"), ({"batch_size": 1}, "--batch-size"), ({"lr": -1.0}, "--lr"),
+     ({"device": "tpu"}, "--device"), ({"num_points": 4}, "--points")],
+)
+def test_bad_settings_are_refused(tmp_path: Path, change: dict, message: str) -> None:
+    with pytest.raises(OptionError, match=message):
+        tiny(tmp_path, **change)
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(tmp_path: Path) -> None:
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA device")
+    with pytest.raises(OptionError, match="no CUDA device"):
+        next(train(tiny(tmp_path / "run", device="cuda")))
+
+
+def test_training_lowers_the_chamfer_distance_by_a_large_factor(tmp_path: Path) -> None:
+    """A few hundred steps on a small built-in subset learn its shapes."""
+    settings = tiny(tmp_path / "run", epochs=75, max_shapes=32, batch_size=8, num_points=256, latent_dim=32,
+                    val_split="", classifier_weight=0.0, lr=1e-3)
+    chamfers = [e.chamfer for e in train(settings) if isinstance(e, StepEnded)]
+    assert len(chamfers) == 300
+    first, last = sum(chamfers[:5]) / 5, sum(chamfers[-20:]) / 20
+    assert last < first / 8, (first, last)

@@ -1,0 +1,285 @@
+"""The ``vaeviewer`` command line.
+
+Argument parsing only: every verb calls the shared workflows, training or
+rendering code, imported inside its handler so that ``vaeviewer --help``
+loads no torch, Qt or VTK. A mistake of the user's (a bad file or option)
+ends with one line ``vaeviewer: error: ...`` on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from vaeviewer import __version__
+
+__all__ = ["main", "build_parser"]
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other error of the tool."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"vaeviewer: error: {message} (see '{self.prog} --help')\n")
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a point-cloud VAE",
+        description="Train a point-cloud VAE. Writes RUN_DIR/last.pt after every epoch, RUN_DIR/best.pt "
+        "(lowest validation Chamfer), RUN_DIR/history.csv and RUN_DIR/run.json. Ctrl-C stops after the "
+        "current step and saves; --resume continues from last.pt.",
+    )
+    p.add_argument("--data", help="data set path or 'builtin' (default: builtin)")
+    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder")
+    p.add_argument("--epochs", type=int, help="epochs in total (default: 100)")
+    p.add_argument("--batch-size", type=int, help="shapes per step (default: 32)")
+    p.add_argument("--points", type=int, help="points per cloud, 2048 or 1024 (default: 2048)")
+    p.add_argument("--latent-dim", type=int, help="latent size (default: 128)")
+    p.add_argument("--lr", type=float, help="Adam learning rate (default: 5e-4)")
+    p.add_argument("--beta", type=float, help="weight of the KL term (default: 1e-4)")
+    p.add_argument("--prior-std", type=float, help="std of the Gaussian prior (default: 0.2)")
+    p.add_argument("--classifier-weight", type=float, help="weight of the latent classifier's loss; 0 for none (default: 1)")
+    p.add_argument("--seed", type=int, help="random seed (default: 0)")
+    p.add_argument("--device", help="auto, cpu or cuda[:k] (default: auto)")
+    p.add_argument("--max-shapes", type=int, help="train on a class-balanced subset of this many shapes")
+    p.add_argument("--val-split", help="split to validate on, '' for none (default: test)")
+    p.add_argument("--save-every-steps", type=int, help="also save last.pt every this many steps")
+    p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt")
+    p.set_defaults(handler=_cmd_train)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the whole command line."""
+    parser = _Parser(
+        prog="vaeviewer",
+        description="Train, inspect and explore point-cloud variational autoencoders.",
+    )
+    parser.add_argument("--version", action="version", version=f"vaeviewer {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("inspect", help="summarise a data set or shape file", description="Summarise a data set: format, classes, splits, points per shape.")
+    p.add_argument("path", metavar="PATH", help="data set folder, .h5, shape file, or 'builtin'")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--grid", metavar="OUT.png", help="also draw a grid of shapes into this image")
+    p.set_defaults(handler=_cmd_inspect)
+
+    _add_train(sub)
+
+    p = sub.add_parser("reconstruct", help="reconstruct one shape with a model", description="Reconstruct one shape and report its Chamfer distance.")
+    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
+    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
+    p.add_argument("--index", type=int, required=True, metavar="I", help="shape index in the split")
+    p.add_argument("--split", help="train or test (default: test when the data set has it)")
+    p.add_argument("--out", metavar="OUT.png", help="draw input (grey) and reconstruction (green) into this image")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda[:k] (default: cpu)")
+    p.set_defaults(handler=_cmd_reconstruct)
+
+    p = sub.add_parser("evaluate", help="score a model on a split", description="Score a model on every shape of a split.")
+    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
+    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
+    p.add_argument("--split", help="train or test (default: test when the data set has it)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:k] (default: auto)")
+    p.set_defaults(handler=_cmd_evaluate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return 0
+    from vaeviewer.errors import VaeviewerError
+
+    try:
+        return int(args.handler(args) or 0)
+    except VaeviewerError as error:
+        print(f"vaeviewer: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("vaeviewer: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _print_json(value: Any) -> None:
+    def clean(v: Any) -> Any:
+        if isinstance(v, float) and not math.isfinite(v):
+            return None
+        if isinstance(v, dict):
+            return {k: clean(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [clean(x) for x in v]
+        return v
+
+    print(json.dumps(clean(value)))
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from vaeviewer.workflows.inspect import format_inspection, inspect_dataset
+
+    summary = inspect_dataset(args.path)
+    if args.grid:
+        from vaeviewer.errors import OptionError
+
+        raise OptionError("--grid needs the render layer, which this version does not have yet")
+    print(json.dumps(summary) if args.json else format_inspection(summary))
+    return 0
+
+
+def _split_of(dataset: Any, name: str | None) -> Any:
+    from vaeviewer.errors import OptionError
+
+    if name is None:
+        return dataset.default_split("test")
+    if name not in dataset.split_names:
+        raise OptionError(f"--split {name}: {dataset.path} has splits {', '.join(dataset.split_names)}")
+    return dataset.split(name)
+
+
+def _cmd_reconstruct(args: argparse.Namespace) -> int:
+    from vaeviewer.data import open_dataset
+    from vaeviewer.workflows.models import open_model
+    from vaeviewer.workflows.reconstruct import reconstruct_shape
+
+    model, checkpoint = open_model(args.checkpoint, args.device)
+    with open_dataset(args.data) as dataset:
+        result = reconstruct_shape(model, _split_of(dataset, args.split), args.index, checkpoint.class_names)
+    if args.out:
+        from vaeviewer.errors import OptionError
+
+        raise OptionError("--out needs the render layer, which this version does not have yet")
+    if args.json:
+        _print_json({"index": result.index, "class": result.class_name, "chamfer": result.chamfer,
+                     "split": result.split, "shape": result.shape_name, "predicted_class": result.predicted_class or None})
+    else:
+        predicted = f", classified as {result.predicted_class}" if result.predicted_class else ""
+        print(f"{result.shape_name} ({result.split} #{result.index}, {result.class_name}{predicted}): Chamfer {result.chamfer:.5f}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from vaeviewer.data import open_dataset
+    from vaeviewer.workflows.evaluate import evaluate_split
+    from vaeviewer.workflows.models import open_model
+
+    model, checkpoint = open_model(args.checkpoint, args.device)
+    with open_dataset(args.data) as dataset:
+        figures = evaluate_split(model, _split_of(dataset, args.split), checkpoint.class_names)
+    if args.json:
+        _print_json(figures)
+    else:
+        accuracy = figures["classifier_accuracy"]
+        print(
+            f"{figures['shapes']} shapes ({figures['split']}): Chamfer mean {figures['chamfer_mean']:.5f}, "
+            f"median {figures['chamfer_median']:.5f}; classifier accuracy "
+            + (f"{100 * accuracy:.1f} %" if accuracy is not None else "n/a")
+        )
+    return 0
+
+
+_TRAIN_OPTIONS = {
+    "data": "data",
+    "epochs": "epochs",
+    "batch_size": "batch_size",
+    "points": "num_points",
+    "latent_dim": "latent_dim",
+    "lr": "lr",
+    "beta": "beta",
+    "prior_std": "prior_std",
+    "classifier_weight": "classifier_weight",
+    "seed": "seed",
+    "device": "device",
+    "max_shapes": "max_shapes",
+    "val_split": "val_split",
+    "save_every_steps": "save_every_steps",
+}
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from vaeviewer.training import (
+        CheckpointSaved,
+        EpochEnded,
+        RunControl,
+        RunFinished,
+        RunStarted,
+        StepEnded,
+        TrainSettings,
+        settings_for_resume,
+        train,
+    )
+
+    given = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items() if getattr(args, option) is not None}
+    if args.resume:
+        settings = settings_for_resume(args.out, given)
+    else:
+        settings = TrainSettings(out_dir=args.out, **given)
+
+    control = RunControl()
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        # First Ctrl-C: stop cleanly after this step and save; a second one interrupts at once.
+        control.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        tqdm.write("vaeviewer: stopping after this step and saving (Ctrl-C again to abort)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    bar = None
+    finished: RunFinished | None = None
+    try:
+        for event in train(settings, control, resume=args.resume):
+            if isinstance(event, RunStarted):
+                what = "resuming" if event.resumed else "training"
+                print(
+                    f"vaeviewer: {what} on {event.train_shapes} shapes ({event.val_shapes} for validation), "
+                    f"{event.steps_per_epoch} steps per epoch, on {event.device}; run folder {event.run_dir}",
+                    file=sys.stderr,
+                )
+            elif isinstance(event, StepEnded):
+                if bar is None:
+                    bar = tqdm(total=event.steps_per_epoch, initial=event.step - 1, desc=f"epoch {event.epoch + 1}/{settings.epochs}",
+                               unit="step", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+                bar.set_postfix(loss=f"{event.loss:.4g}", cd=f"{event.chamfer:.4g}", kl=f"{event.kl:.4g}", refresh=False)
+                bar.update(1)
+            elif isinstance(event, EpochEnded):
+                if bar is not None:
+                    bar.close()
+                    bar = None
+                m = event.metrics
+                line = f"epoch {event.epoch + 1}/{settings.epochs}: loss {m['train_loss']:.5g}, Chamfer {m['train_chamfer']:.5g}, KL {m['train_kl']:.4g}"
+                if not math.isnan(m.get("val_chamfer", math.nan)):
+                    line += f", val Chamfer {m['val_chamfer']:.5g}"
+                if not math.isnan(m.get("val_accuracy", math.nan)):
+                    line += f", val accuracy {100 * m['val_accuracy']:.1f} %"
+                print(line, file=sys.stderr)
+            elif isinstance(event, CheckpointSaved) and event.kind == "step":
+                pass
+            elif isinstance(event, RunFinished):
+                finished = event
+    finally:
+        if bar is not None:
+            bar.close()
+        signal.signal(signal.SIGINT, previous)
+    if finished is None:
+        return EXIT_FAILED
+    if finished.status == "failed":
+        print(f"vaeviewer: error: training stopped: {finished.message}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"vaeviewer: {finished.message}", file=sys.stderr)
+    return 0

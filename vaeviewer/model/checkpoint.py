@@ -1,0 +1,499 @@
+"""Saving and loading checkpoints: atomic writes, safe reads, one error type.
+
+A checkpoint file is what ``torch.save`` writes for a plain dict::
+
+    {"format": "vaeviewer-checkpoint", "version": 1, "config": {...},
+     "model_state": {...}, "optimizer_state": {...} or None, "epoch": int,
+     "global_step": int, "history": {...}, "class_names": [...],
+     "run_settings": {...}, "extra": {...}}
+
+holding only tensors and plain values, so that it loads with
+``torch.load(..., weights_only=True)``, which never runs code from the file.
+Every way a file can be unusable becomes a one-line
+:class:`~vaeviewer.errors.CheckpointError` naming the file.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pickletools
+import re
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+from torch import Tensor
+
+from vaeviewer.errors import CheckpointError
+from vaeviewer.model.config import ModelConfig
+from vaeviewer.model.vae import PointCloudVAE
+
+__all__ = [
+    "CHECKPOINT_FORMAT",
+    "CHECKPOINT_VERSION",
+    "Checkpoint",
+    "build_model",
+    "load_checkpoint",
+    "load_model",
+    "save_checkpoint",
+]
+
+#: Value of the ``"format"`` key that marks our files.
+CHECKPOINT_FORMAT = "vaeviewer-checkpoint"
+#: Newest layout version this code writes and reads.
+CHECKPOINT_VERSION = 1
+
+_NOT_A_CHECKPOINT = "not a checkpoint (truncated or not a torch file)"
+# Gives each temporary file of this process a distinct name, so that two
+# threads saving to the same target do not write into one temporary file.
+_temp_counter = itertools.count()
+
+
+@dataclass
+class Checkpoint:
+    """A model's weights with everything needed to rebuild and resume it.
+
+    Parameters
+    ----------
+    config : ModelConfig
+        The model's configuration.
+    model_state : dict of str to torch.Tensor
+        The model's ``state_dict()``.
+    optimizer_state : dict, optional
+        The optimizer's ``state_dict()``, for resuming training.
+    epoch : int
+        Number of completed epochs.
+    global_step : int
+        Number of completed optimisation steps.
+    history : dict of str to list of float
+        Training curves: column name -> one value per epoch.
+    class_names : tuple of str
+        Names of the classes the classifier predicts (index = label).
+    run_settings : dict
+        Plain values (str, int, float, bool, None, lists, dicts) describing
+        the run: data set, learning rate, seed, ...
+    extra : dict
+        Anything else made of plain values and tensors, such as RNG states.
+    source : str
+        The file this checkpoint was loaded from ("" if it was not); used in
+        error messages and never saved.
+    """
+
+    config: ModelConfig
+    model_state: dict[str, Tensor]
+    optimizer_state: dict | None = None
+    epoch: int = 0
+    global_step: int = 0
+    history: dict[str, list[float]] = field(default_factory=dict)
+    class_names: tuple[str, ...] = ()
+    run_settings: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+    source: str = field(default="", compare=False)
+
+
+# --------------------------------------------------------------------- saving
+
+
+def _check_plain(value: Any, where: str) -> None:
+    """Raise ``TypeError`` if ``value`` holds anything ``weights_only`` loading rejects.
+
+    Checked at save time because the alternative is a file that saves fine
+    and then cannot be loaded. Exact type checks on purpose: subclasses such
+    as ``numpy.float64`` (a float) or named tuples pickle as globals.
+    """
+    kind = type(value)
+    if value is None or kind in (bool, int, float, str) or isinstance(value, Tensor):
+        return
+    if kind in (torch.dtype, torch.device, torch.Size):
+        return
+    if kind in (list, tuple):
+        for i, item in enumerate(value):
+            _check_plain(item, f"{where}[{i}]")
+        return
+    if kind in (dict, OrderedDict):
+        for key, item in value.items():
+            if type(key) not in (str, int):
+                raise TypeError(f"checkpoint field {where} has a key of type {type(key).__name__}")
+            _check_plain(item, f"{where}[{key!r}]")
+        return
+    raise TypeError(
+        f"checkpoint field {where} holds a {kind.__module__}.{kind.__qualname__}; "
+        "only tensors, str, int, float, bool, None, lists, tuples and dicts can be saved"
+    )
+
+
+def _to_payload(checkpoint: Checkpoint, *, half_precision: bool) -> dict[str, Any]:
+    model_state = {}
+    for name, tensor in checkpoint.model_state.items():
+        tensor = tensor.detach()
+        if half_precision and tensor.is_floating_point():
+            tensor = tensor.to(torch.float16)
+        model_state[str(name)] = tensor
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "version": CHECKPOINT_VERSION,
+        "config": checkpoint.config.to_dict(),
+        "model_state": model_state,
+        # Moments in float16 would be useless for resuming, and half precision
+        # exists for small bundled files, which are never resumed.
+        "optimizer_state": None if half_precision else checkpoint.optimizer_state,
+        "epoch": int(checkpoint.epoch),
+        "global_step": int(checkpoint.global_step),
+        "history": {str(k): list(v) for k, v in checkpoint.history.items()},
+        "class_names": [str(name) for name in checkpoint.class_names],
+        "run_settings": dict(checkpoint.run_settings),
+        "extra": dict(checkpoint.extra),
+    }
+    for key, value in payload.items():
+        _check_plain(value, key)
+    return payload
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+def _sync_folder(folder: Path) -> None:
+    # Makes the rename itself durable on POSIX; Windows cannot open folders,
+    # and there the rename is as durable as it gets anyway.
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint, *,
+                    half_precision: bool = False) -> Path:
+    """Write a checkpoint atomically.
+
+    The file is written to a temporary file in the target folder, flushed to
+    disk and then renamed over the target, so that a crash or a full disk
+    never leaves a half-written checkpoint: the target is either the previous
+    file or the complete new one.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Where to write; missing parent folders are created.
+    checkpoint : Checkpoint
+        What to write (``checkpoint.source`` is ignored).
+    half_precision : bool
+        Store floating-point weights as float16 and drop the optimizer state:
+        for small bundled checkpoints. Loading casts the weights back to float32.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    CheckpointError
+        If the file cannot be written ("could not write: <reason>"); any
+        previous file at ``path`` is then left untouched.
+    TypeError
+        If a field holds a value that safe loading would reject (a bug of the caller).
+    """
+    target = Path(path)
+    payload = _to_payload(checkpoint, half_precision=half_precision)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CheckpointError(target, f"could not write: {_reason(exc)}") from exc
+    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{next(_temp_counter)}")
+    try:
+        with open(temp, "wb") as stream:
+            torch.save(payload, stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temp, target)
+    except BaseException as exc:
+        _remove_quietly(temp)
+        # torch reports a failed write (such as a full disk) as RuntimeError.
+        if isinstance(exc, (OSError, RuntimeError)):
+            raise CheckpointError(target, f"could not write: {_reason(exc)}") from exc
+        raise
+    _sync_folder(target.parent)
+    return target
+
+
+# -------------------------------------------------------------------- loading
+
+
+def _unsafe(name: str) -> str:
+    return f"refused to load an unsafe file: it would import {name}, which could run code"
+
+
+def _first_global_in_pickle(stream: IO[bytes]) -> str | None:
+    """Name the first global a plain pickle would import, or ``None``.
+
+    ``pickletools.genops`` only parses opcodes; nothing is imported or called.
+    Needed because torch's safe loader stops at opcodes it does not know
+    (such as the FRAME of protocol 4) before it sees a malicious global.
+    """
+    recent_strings: list[str] = []
+    try:
+        for count, (opcode, arg, _) in enumerate(pickletools.genops(stream)):
+            if count > 100_000:
+                return None
+            if opcode.name in ("GLOBAL", "INST"):
+                return str(arg).replace(" ", ".")
+            if opcode.name == "STACK_GLOBAL":
+                # Its module and name are the two strings pushed just before.
+                return ".".join(recent_strings[-2:]) or "an object"
+            if opcode.name in ("EXT1", "EXT2", "EXT4"):
+                return "a registered extension type"
+            if isinstance(arg, str):
+                recent_strings = [*recent_strings[-1:], arg]
+    except Exception:  # noqa: BLE001 - genops raises various errors on garbage
+        return None
+    return None
+
+
+def _diagnose(stream: IO[bytes], exc: Exception) -> str:
+    """Turn a failure of ``torch.load`` into a short description of the file."""
+    text = f"{exc}\n{exc.__context__ or ''}"
+    match = re.search(r"GLOBAL ([\w.]+)", text)
+    if match:
+        return _unsafe(match.group(1))
+    if "deserialize object on" in text:
+        return f"cannot be loaded on this machine: {_reason(exc)}"
+    stream.seek(0)
+    if not zipfile.is_zipfile(stream):
+        stream.seek(0)
+        name = _first_global_in_pickle(stream)
+        if name is not None:
+            return _unsafe(name)
+    return _NOT_A_CHECKPOINT
+
+
+def _read_payload(source: Path, map_location: Any) -> Any:
+    if source.is_dir():
+        raise CheckpointError(source, "is a folder, not a checkpoint file")
+    try:
+        stream = open(source, "rb")
+    except FileNotFoundError as exc:
+        raise CheckpointError(source, "no such file") from exc
+    except OSError as exc:
+        raise CheckpointError(source, f"cannot read: {_reason(exc)}") from exc
+    with stream:
+        try:
+            return torch.load(stream, map_location=map_location, weights_only=True)
+        except Exception as exc:  # noqa: BLE001
+            # torch's readers raise a zoo of types on a bad file (RuntimeError,
+            # UnpicklingError, EOFError, KeyError, OSError, ...). The file could
+            # be opened, so whatever goes wrong inside torch.load is the file's.
+            problem = _diagnose(stream, exc)
+            raise CheckpointError(source, problem) from exc
+
+
+def _looks_like_state_dict(payload: Any) -> bool:
+    return isinstance(payload, dict) and bool(payload) and all(
+        isinstance(v, Tensor) for v in payload.values()
+    )
+
+
+def _field(payload: dict, key: str, kinds: type | tuple[type, ...], source: Path,
+           default: Any = ...) -> Any:
+    if key not in payload:
+        if default is ...:
+            raise CheckpointError(source, f"damaged checkpoint: no {key!r} entry")
+        return default
+    value = payload[key]
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
+        raise CheckpointError(
+            source, f"damaged checkpoint: {key!r} is a {type(value).__name__}"
+        )
+    return value
+
+
+def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+def _from_payload(payload: Any, source: Path) -> Checkpoint:
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        hint = " (it looks like a bare state_dict)" if _looks_like_state_dict(payload) else ""
+        raise CheckpointError(source, f"not a vaeviewer checkpoint{hint}")
+    version = payload.get("version")
+    if type(version) is not int or version < 1:
+        raise CheckpointError(source, f"damaged checkpoint: unknown format version {version!r}")
+    if version > CHECKPOINT_VERSION:
+        raise CheckpointError(
+            source,
+            f"checkpoint format version {version} is newer than this vaeviewer reads "
+            f"(up to {CHECKPOINT_VERSION}); update vaeviewer",
+        )
+    try:
+        config = ModelConfig.from_dict(_field(payload, "config", dict, source))
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(source, f"invalid model config: {exc}") from exc
+
+    raw_state = _field(payload, "model_state", dict, source)
+    if not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in raw_state.items()):
+        raise CheckpointError(source, "damaged checkpoint: model_state is not a dict of tensors")
+    # Half-precision files are cast back: the model always computes in float32.
+    model_state = {
+        name: tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
+        for name, tensor in raw_state.items()
+    }
+    history = _field(payload, "history", dict, source, {})
+    class_names = _field(payload, "class_names", (list, tuple), source, [])
+    if not all(isinstance(name, str) for name in class_names):
+        raise CheckpointError(source, "damaged checkpoint: class names are not all strings")
+    return Checkpoint(
+        config=config,
+        model_state=model_state,
+        optimizer_state=_field(payload, "optimizer_state", (dict, type(None)), source, None),
+        epoch=_field(payload, "epoch", int, source, 0),
+        global_step=_field(payload, "global_step", int, source, 0),
+        history={str(k): list(v) for k, v in history.items()},
+        class_names=tuple(class_names),
+        run_settings=_field(payload, "run_settings", dict, source, {}),
+        extra=_field(payload, "extra", dict, source, {}),
+        source=str(source),
+    )
+
+
+def load_checkpoint(path: str | os.PathLike[str], *, map_location: Any = "cpu") -> Checkpoint:
+    """Read a checkpoint safely.
+
+    The file is read with ``torch.load(..., weights_only=True)``: a file that
+    would import or call anything is refused, never executed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The checkpoint file.
+    map_location : str, torch.device or callable
+        Passed to ``torch.load``: where tensors are put.
+
+    Returns
+    -------
+    Checkpoint
+        With ``source`` set to ``path`` and float32 model weights.
+
+    Raises
+    ------
+    CheckpointError
+        With a one-line message naming the file, if it is missing, a folder,
+        unreadable, truncated or not a torch file, unsafe, not a vaeviewer
+        checkpoint, of a newer format version, or holds an invalid config.
+    """
+    source = Path(path)
+    return _from_payload(_read_payload(source, map_location), source)
+
+
+# ---------------------------------------------------------------- the model
+
+
+def _shape(tensor: Tensor) -> str:
+    return "(" + ", ".join(str(size) for size in tensor.shape) + ")"
+
+
+def _listing(names: list[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _mismatch(expected: dict[str, Tensor], found: dict[str, Tensor]) -> str | None:
+    """Describe briefly how ``found`` differs from ``expected``, or return ``None``."""
+    problems = []
+    missing = sorted(set(expected) - set(found))
+    unexpected = sorted(set(found) - set(expected))
+    if missing:
+        problems.append(f"missing {_listing(missing)}")
+    if unexpected:
+        problems.append(f"unexpected {_listing(unexpected)}")
+    for name in expected:
+        if name in found and found[name].shape != expected[name].shape:
+            problems.append(
+                f"{name} has shape {_shape(found[name])}, expected {_shape(expected[name])}"
+            )
+            break  # one shape is enough to show that the architecture differs
+    return "; ".join(problems) or None
+
+
+def build_model(checkpoint: Checkpoint) -> PointCloudVAE:
+    """Rebuild the model of a checkpoint, with its weights, ready for inference.
+
+    Parameters
+    ----------
+    checkpoint : Checkpoint
+        A loaded (or freshly made) checkpoint.
+
+    Returns
+    -------
+    PointCloudVAE
+        In eval mode, float32, on the device of the checkpoint's tensors
+        (set by ``map_location`` when loading).
+
+    Raises
+    ------
+    CheckpointError
+        If the weights do not fit the configured architecture (missing or
+        unexpected entries, different shapes).
+    """
+    where = checkpoint.source or "<checkpoint in memory>"
+    model = PointCloudVAE(checkpoint.config)
+    problem = _mismatch(model.state_dict(), checkpoint.model_state)
+    if problem:
+        raise CheckpointError(where, f"weights do not match the model: {problem}")
+    state = {
+        name: tensor.float() if tensor.is_floating_point() else tensor
+        for name, tensor in checkpoint.model_state.items()
+    }
+    try:
+        model.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(where, f"weights do not match the model: {_reason(exc)}") from exc
+    device = next(iter(state.values())).device if state else torch.device("cpu")
+    return model.to(device).eval()
+
+
+def load_model(
+    path: str | os.PathLike[str], *, map_location: Any = "cpu"
+) -> tuple[PointCloudVAE, Checkpoint]:
+    """Load a checkpoint and build its model.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The checkpoint file.
+    map_location : str, torch.device or callable
+        Where tensors (and hence the model) are put.
+
+    Returns
+    -------
+    model : PointCloudVAE
+        See :func:`build_model`.
+    checkpoint : Checkpoint
+        See :func:`load_checkpoint`.
+
+    Raises
+    ------
+    CheckpointError
+        For any of the reasons of :func:`load_checkpoint` and :func:`build_model`.
+    """
+    checkpoint = load_checkpoint(path, map_location=map_location)
+    return build_model(checkpoint), checkpoint
