@@ -25,7 +25,7 @@ def _clouds(batch: int, n: int, m: int, dtype: torch.dtype, seed: int = 0):
 
 
 def _value_and_grads(loss_fn, a, b, **kwargs):
-    weights = torch.arange(1, a.shape[0] + 1, dtype=a.dtype)  # a different weight per cloud
+    weights = torch.arange(1, a.shape[0] + 1, dtype=a.dtype, device=a.device)  # one per cloud
     value = loss_fn(a, b, **kwargs)
     grads = torch.autograd.grad((value * weights).sum(), [a, b])
     return value.detach(), grads
@@ -116,7 +116,8 @@ def test_half_precision_inputs_are_measured_in_float32(dtype: torch.dtype) -> No
 
 @pytest.mark.parametrize(
     "a_shape, b_shape",
-    [((2, 10, 3), (3, 10, 3)), ((10, 3), (10, 3)), ((2, 10, 2), (2, 10, 2)), ((2, 0, 3), (2, 5, 3))],
+    [((2, 10, 3), (3, 10, 3)), ((10, 3), (10, 3)), ((2, 10, 2), (2, 10, 2)),
+     ((2, 0, 3), (2, 5, 3))],
 )
 def test_chamfer_rejects_bad_shapes(a_shape, b_shape) -> None:
     with pytest.raises(ValueError):
@@ -185,3 +186,15 @@ def test_classifier_nll_without_labels_is_a_differentiable_zero() -> None:
     assert loss.item() == 0.0
     loss.backward()
     assert torch.equal(logits.grad, torch.zeros(3, 4))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_chamfer_on_cuda_matches_cpu() -> None:
+    a, b = _clouds(4, 500, 300, torch.float32, seed=10)
+    value, grads = _value_and_grads(chamfer_distance, a, b)
+    a_cuda = a.detach().cuda().requires_grad_()
+    b_cuda = b.detach().cuda().requires_grad_()
+    cuda_value, cuda_grads = _value_and_grads(chamfer_distance, a_cuda, b_cuda, chunk_size=64)
+    torch.testing.assert_close(cuda_value.cpu(), value, rtol=1e-4, atol=1e-6)
+    for grad, cuda_grad in zip(grads, cuda_grads):
+        torch.testing.assert_close(cuda_grad.cpu(), grad, rtol=1e-3, atol=1e-6)

@@ -17,19 +17,17 @@ from __future__ import annotations
 
 import itertools
 import os
-import pickletools
-import re
-import zipfile
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import torch
 from torch import Tensor
 
 from vaeviewer.errors import CheckpointError
 from vaeviewer.model.config import ModelConfig
+from vaeviewer.model.safe_load import one_line_reason, read_untrusted_torch_file
 from vaeviewer.model.vae import PointCloudVAE
 
 __all__ = [
@@ -47,7 +45,6 @@ CHECKPOINT_FORMAT = "vaeviewer-checkpoint"
 #: Newest layout version this code writes and reads.
 CHECKPOINT_VERSION = 1
 
-_NOT_A_CHECKPOINT = "not a checkpoint (truncated or not a torch file)"
 # Gives each temporary file of this process a distinct name, so that two
 # threads saving to the same target do not write into one temporary file.
 _temp_counter = itertools.count()
@@ -131,7 +128,10 @@ def _to_payload(checkpoint: Checkpoint, *, half_precision: bool) -> dict[str, An
     for name, tensor in checkpoint.model_state.items():
         tensor = tensor.detach()
         if half_precision and tensor.is_floating_point():
-            tensor = tensor.to(torch.float16)
+            half = tensor.to(torch.float16)
+            if torch.isfinite(tensor).all() and not torch.isfinite(half).all():
+                raise ValueError(f"{name} exceeds the float16 range; save it in full precision")
+            tensor = half
         model_state[str(name)] = tensor
     payload = {
         "format": CHECKPOINT_FORMAT,
@@ -151,13 +151,6 @@ def _to_payload(checkpoint: Checkpoint, *, half_precision: bool) -> dict[str, An
     for key, value in payload.items():
         _check_plain(value, key)
     return payload
-
-
-def _reason(exc: BaseException) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror
-    lines = str(exc).strip().splitlines()
-    return lines[0] if lines else type(exc).__name__
 
 
 def _remove_quietly(path: Path) -> None:
@@ -213,13 +206,15 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint, *,
         previous file at ``path`` is then left untouched.
     TypeError
         If a field holds a value that safe loading would reject (a bug of the caller).
+    ValueError
+        If ``half_precision`` would turn a weight into infinity.
     """
     target = Path(path)
     payload = _to_payload(checkpoint, half_precision=half_precision)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise CheckpointError(target, f"could not write: {_reason(exc)}") from exc
+        raise CheckpointError(target, f"could not write: {one_line_reason(exc)}") from exc
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{next(_temp_counter)}")
     try:
         with open(temp, "wb") as stream:
@@ -231,7 +226,7 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint, *,
         _remove_quietly(temp)
         # torch reports a failed write (such as a full disk) as RuntimeError.
         if isinstance(exc, (OSError, RuntimeError)):
-            raise CheckpointError(target, f"could not write: {_reason(exc)}") from exc
+            raise CheckpointError(target, f"could not write: {one_line_reason(exc)}") from exc
         raise
     _sync_folder(target.parent)
     return target
@@ -240,95 +235,24 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint, *,
 # -------------------------------------------------------------------- loading
 
 
-def _unsafe(name: str) -> str:
-    return f"refused to load an unsafe file: it would import {name}, which could run code"
-
-
-def _first_global_in_pickle(stream: IO[bytes]) -> str | None:
-    """Name the first global a plain pickle would import, or ``None``.
-
-    ``pickletools.genops`` only parses opcodes; nothing is imported or called.
-    Needed because torch's safe loader stops at opcodes it does not know
-    (such as the FRAME of protocol 4) before it sees a malicious global.
-    """
-    recent_strings: list[str] = []
-    try:
-        for count, (opcode, arg, _) in enumerate(pickletools.genops(stream)):
-            if count > 100_000:
-                return None
-            if opcode.name in ("GLOBAL", "INST"):
-                return str(arg).replace(" ", ".")
-            if opcode.name == "STACK_GLOBAL":
-                # Its module and name are the two strings pushed just before.
-                return ".".join(recent_strings[-2:]) or "an object"
-            if opcode.name in ("EXT1", "EXT2", "EXT4"):
-                return "a registered extension type"
-            if isinstance(arg, str):
-                recent_strings = [*recent_strings[-1:], arg]
-    except Exception:  # noqa: BLE001 - genops raises various errors on garbage
-        return None
-    return None
-
-
-def _diagnose(stream: IO[bytes], exc: Exception) -> str:
-    """Turn a failure of ``torch.load`` into a short description of the file."""
-    text = f"{exc}\n{exc.__context__ or ''}"
-    match = re.search(r"GLOBAL ([\w.]+)", text)
-    if match:
-        return _unsafe(match.group(1))
-    if "deserialize object on" in text:
-        return f"cannot be loaded on this machine: {_reason(exc)}"
-    stream.seek(0)
-    if not zipfile.is_zipfile(stream):
-        stream.seek(0)
-        name = _first_global_in_pickle(stream)
-        if name is not None:
-            return _unsafe(name)
-    return _NOT_A_CHECKPOINT
-
-
-def _read_payload(source: Path, map_location: Any) -> Any:
-    if source.is_dir():
-        raise CheckpointError(source, "is a folder, not a checkpoint file")
-    try:
-        stream = open(source, "rb")
-    except FileNotFoundError as exc:
-        raise CheckpointError(source, "no such file") from exc
-    except OSError as exc:
-        raise CheckpointError(source, f"cannot read: {_reason(exc)}") from exc
-    with stream:
-        try:
-            return torch.load(stream, map_location=map_location, weights_only=True)
-        except Exception as exc:  # noqa: BLE001
-            # torch's readers raise a zoo of types on a bad file (RuntimeError,
-            # UnpicklingError, EOFError, KeyError, OSError, ...). The file could
-            # be opened, so whatever goes wrong inside torch.load is the file's.
-            problem = _diagnose(stream, exc)
-            raise CheckpointError(source, problem) from exc
-
-
 def _looks_like_state_dict(payload: Any) -> bool:
     return isinstance(payload, dict) and bool(payload) and all(
         isinstance(v, Tensor) for v in payload.values()
     )
 
 
-def _field(payload: dict, key: str, kinds: type | tuple[type, ...], source: Path,
+def _field(payload: dict, key: str, kinds: tuple[type, ...], source: Path,
            default: Any = ...) -> Any:
+    """``payload[key]`` checked against ``kinds``; ``default`` if absent (required without one)."""
     if key not in payload:
         if default is ...:
             raise CheckpointError(source, f"damaged checkpoint: no {key!r} entry")
         return default
     value = payload[key]
-    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _as_tuple(kinds)):
-        raise CheckpointError(
-            source, f"damaged checkpoint: {key!r} is a {type(value).__name__}"
-        )
+    # bool is an int subclass, but True is no epoch count.
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise CheckpointError(source, f"damaged checkpoint: {key!r} is a {type(value).__name__}")
     return value
-
-
-def _as_tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
-    return kinds if isinstance(kinds, tuple) else (kinds,)
 
 
 def _from_payload(payload: Any, source: Path) -> Checkpoint:
@@ -345,11 +269,11 @@ def _from_payload(payload: Any, source: Path) -> Checkpoint:
             f"(up to {CHECKPOINT_VERSION}); update vaeviewer",
         )
     try:
-        config = ModelConfig.from_dict(_field(payload, "config", dict, source))
+        config = ModelConfig.from_dict(_field(payload, "config", (dict,), source))
     except (TypeError, ValueError) as exc:
         raise CheckpointError(source, f"invalid model config: {exc}") from exc
 
-    raw_state = _field(payload, "model_state", dict, source)
+    raw_state = _field(payload, "model_state", (dict,), source)
     if not all(isinstance(k, str) and isinstance(v, Tensor) for k, v in raw_state.items()):
         raise CheckpointError(source, "damaged checkpoint: model_state is not a dict of tensors")
     # Half-precision files are cast back: the model always computes in float32.
@@ -357,7 +281,9 @@ def _from_payload(payload: Any, source: Path) -> Checkpoint:
         name: tensor.float() if tensor.dtype in (torch.float16, torch.bfloat16) else tensor
         for name, tensor in raw_state.items()
     }
-    history = _field(payload, "history", dict, source, {})
+    history = _field(payload, "history", (dict,), source, {})
+    if not all(isinstance(values, (list, tuple)) for values in history.values()):
+        raise CheckpointError(source, "damaged checkpoint: history columns are not lists")
     class_names = _field(payload, "class_names", (list, tuple), source, [])
     if not all(isinstance(name, str) for name in class_names):
         raise CheckpointError(source, "damaged checkpoint: class names are not all strings")
@@ -365,12 +291,12 @@ def _from_payload(payload: Any, source: Path) -> Checkpoint:
         config=config,
         model_state=model_state,
         optimizer_state=_field(payload, "optimizer_state", (dict, type(None)), source, None),
-        epoch=_field(payload, "epoch", int, source, 0),
-        global_step=_field(payload, "global_step", int, source, 0),
+        epoch=_field(payload, "epoch", (int,), source, 0),
+        global_step=_field(payload, "global_step", (int,), source, 0),
         history={str(k): list(v) for k, v in history.items()},
         class_names=tuple(class_names),
-        run_settings=_field(payload, "run_settings", dict, source, {}),
-        extra=_field(payload, "extra", dict, source, {}),
+        run_settings=_field(payload, "run_settings", (dict,), source, {}),
+        extra=_field(payload, "extra", (dict,), source, {}),
         source=str(source),
     )
 
@@ -401,7 +327,7 @@ def load_checkpoint(path: str | os.PathLike[str], *, map_location: Any = "cpu") 
         checkpoint, of a newer format version, or holds an invalid config.
     """
     source = Path(path)
-    return _from_payload(_read_payload(source, map_location), source)
+    return _from_payload(read_untrusted_torch_file(source, map_location=map_location), source)
 
 
 # ---------------------------------------------------------------- the model
@@ -466,7 +392,8 @@ def build_model(checkpoint: Checkpoint) -> PointCloudVAE:
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
-        raise CheckpointError(where, f"weights do not match the model: {_reason(exc)}") from exc
+        problem = one_line_reason(exc)
+        raise CheckpointError(where, f"weights do not match the model: {problem}") from exc
     device = next(iter(state.values())).device if state else torch.device("cpu")
     return model.to(device).eval()
 

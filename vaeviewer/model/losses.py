@@ -32,7 +32,9 @@ SEARCH_BLOCK_BYTES = 64 * 2**20
 def _check_clouds(a: Tensor, b: Tensor) -> None:
     for name, cloud in (("a", a), ("b", b)):
         if cloud.ndim != 3 or cloud.shape[-1] != 3 or cloud.shape[1] < 1:
-            raise ValueError(f"{name} must have shape (B, N, 3) with N >= 1, got {tuple(cloud.shape)}")
+            raise ValueError(
+                f"{name} must have shape (B, N, 3) with N >= 1, got {tuple(cloud.shape)}"
+            )
     if a.shape[0] != b.shape[0]:
         raise ValueError(f"batch sizes differ: a has {a.shape[0]} clouds, b has {b.shape[0]}")
 
@@ -109,6 +111,8 @@ def nearest_neighbors(
         improved = block_best < best_ba
         best_ba = torch.where(improved, block_best, best_ba)
         idx_ba = torch.where(improved, block_idx + start, idx_ba)
+        # Freed now, or it would live on while baddbmm fills the next block.
+        del block
     return idx_ab, idx_ba
 
 

@@ -71,7 +71,8 @@ class PointCloudVAE(nn.Module):
     Notes
     -----
     The encoder (and classifier) use batch normalisation: call ``eval()``
-    before encoding single clouds or for reproducible reconstructions.
+    before encoding single clouds or for reproducible reconstructions. In
+    training mode a model with a classifier needs at least two clouds per batch.
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -212,7 +213,6 @@ class PointCloudVAE(nn.Module):
             Shape (n, num_points, 3).
         """
         weight = self.decoder.out.weight
-        z = torch.randn(
-            (n, self.config.latent_dim), generator=generator, dtype=weight.dtype, device=weight.device
-        )
+        shape = (n, self.config.latent_dim)
+        z = torch.randn(shape, generator=generator, dtype=weight.dtype, device=weight.device)
         return self.decode(z * self.config.prior_std)
