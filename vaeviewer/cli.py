@@ -134,9 +134,13 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
     summary = inspect_dataset(args.path)
     if args.grid:
-        from vaeviewer.errors import OptionError
+        from vaeviewer.data import open_dataset
+        from vaeviewer.render import save_png, shape_grid_image
+        from vaeviewer.workflows.inspect import grid_sample
 
-        raise OptionError("--grid needs the render layer, which this version does not have yet")
+        with open_dataset(args.path) as dataset:
+            clouds, captions = grid_sample(dataset.default_split("train"))
+        save_png(shape_grid_image(clouds, captions), args.grid)
     print(json.dumps(summary) if args.json else format_inspection(summary))
     return 0
 
@@ -160,9 +164,10 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     with open_dataset(args.data) as dataset:
         result = reconstruct_shape(model, _split_of(dataset, args.split), args.index, checkpoint.class_names)
     if args.out:
-        from vaeviewer.errors import OptionError
+        from vaeviewer.render import comparison_image, save_png
 
-        raise OptionError("--out needs the render layer, which this version does not have yet")
+        title = f"{result.shape_name} ({result.class_name})  CD {result.chamfer:.5f}"
+        save_png(comparison_image(result.input_points, result.reconstruction, title), args.out)
     if args.json:
         _print_json({"index": result.index, "class": result.class_name, "chamfer": result.chamfer,
                      "split": result.split, "shape": result.shape_name, "predicted_class": result.predicted_class or None})

@@ -125,11 +125,13 @@ def _load_split(split: ShapeSplit, num_points: int, device: torch.device, indice
     drop = getattr(split, "drop_unreadable", None)
     if drop is not None:
         drop(num_points)
-    points = split.load_all(num_points)
     labels = np.asarray(split.labels, dtype=np.int64)
-    if indices is not None:
-        points, labels = points[indices], labels[indices]
-    return _Clouds(torch.from_numpy(np.ascontiguousarray(points)).to(device), torch.from_numpy(labels).to(device))
+    if indices is None:
+        points = split.load_all(num_points)
+    else:
+        points = np.stack([split.points(int(i), num_points) for i in indices])
+        labels = labels[indices]
+    return _Clouds(torch.tensor(points, dtype=torch.float32, device=device), torch.tensor(labels, device=device))
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -304,10 +306,12 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
                 classifier_nll(output.log_probs, labels) if output.log_probs is not None else torch.zeros((), device=device)
             )
             loss = chamfer + settings.beta * kl + settings.classifier_weight * classifier_loss
-            if not torch.isfinite(loss):
+            loss_value, chamfer_value, kl_value = float(loss.detach()), float(chamfer.detach()), float(kl.detach())
+            classifier_value = float(classifier_loss.detach())
+            if not math.isfinite(loss_value):
                 message = (
-                    f"loss became {float(loss)} at epoch {epoch + 1}, step {step + 1} "
-                    f"(Chamfer {float(chamfer):.4g}, KL {float(kl):.4g}); try a lower --lr"
+                    f"loss became {loss_value} at epoch {epoch + 1}, step {step + 1} "
+                    f"(Chamfer {chamfer_value:.4g}, KL {kl_value:.4g}); try a lower --lr"
                 )
                 kept = f"; the last good checkpoint {last_written} is kept" if last_written else "; no checkpoint was written"
                 yield RunFinished("failed", epoch, global_step, message + kept, last_written)
@@ -325,10 +329,10 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
                 correct = labelled = 0.0
             b = len(clouds)
             totals.add(
-                loss=float(loss) * b,
-                chamfer=float(chamfer) * b,
-                kl=float(kl) * b,
-                classifier_loss=float(classifier_loss) * b,
+                loss=loss_value * b,
+                chamfer=chamfer_value * b,
+                kl=kl_value * b,
+                classifier_loss=classifier_value * b,
                 correct=correct,
                 labelled=labelled,
                 samples=b,
@@ -339,10 +343,10 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
                 step=step + 1,
                 steps_per_epoch=steps_per_epoch,
                 global_step=global_step,
-                loss=float(loss),
-                chamfer=float(chamfer),
-                kl=float(kl),
-                classifier_loss=float(classifier_loss),
+                loss=loss_value,
+                chamfer=chamfer_value,
+                kl=kl_value,
+                classifier_loss=classifier_value,
                 samples_per_second=b / seconds if seconds > 0 else math.inf,
             )
             if settings.save_every_steps and global_step % settings.save_every_steps == 0 and step + 1 < steps_per_epoch:

@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from vaeviewer.data import open_dataset
+from vaeviewer.data import ShapeSplit, open_dataset
 
-__all__ = ["inspect_dataset", "format_inspection"]
+__all__ = ["inspect_dataset", "format_inspection", "grid_sample"]
 
 
 def inspect_dataset(path: str | Path) -> dict[str, Any]:
@@ -78,3 +78,15 @@ def format_inspection(summary: dict[str, Any]) -> str:
     for warning in summary["warnings"]:
         lines.append(f"  warning: {warning}")
     return "\n".join(lines)
+
+
+def grid_sample(split: ShapeSplit, per_class: int = 4, limit: int = 48) -> tuple[list[np.ndarray], list[str]]:
+    """Up to ``per_class`` shapes of each class (at most ``limit``), with captions, for a picture."""
+    labels = np.asarray(split.labels)
+    chosen: list[int] = []
+    for label in np.unique(labels):
+        chosen.extend(np.flatnonzero(labels == label)[:per_class].tolist())
+    chosen = sorted(chosen)[:limit]
+    clouds = [split.points(i) for i in chosen]
+    captions = [split.shape_name(i) for i in chosen]
+    return clouds, captions
