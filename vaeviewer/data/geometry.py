@@ -44,7 +44,20 @@ def normalize_unit_sphere(points: np.ndarray) -> np.ndarray:
 
 
 def triangulate_faces(faces: list[np.ndarray] | np.ndarray) -> np.ndarray:
-    """Fan-triangulate polygons (triangles, quads, n-gons) into an int64 (m, 3) array."""
+    """Fan-triangulate polygons (triangles, quads, n-gons) into triangles.
+
+    Parameters
+    ----------
+    faces : list of numpy.ndarray or numpy.ndarray
+        Vertex indices of each polygon: a list of 1-D arrays of any lengths, or
+        a 2-D array of polygons of one size. Polygons of fewer than 3 vertices
+        are dropped.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 (m, 3) triangles.
+    """
     if isinstance(faces, np.ndarray) and faces.ndim == 2:
         if faces.shape[1] == 3:
             return faces.astype(np.int64, copy=False)
@@ -159,11 +172,26 @@ def resample_cloud(points: np.ndarray, count: int, rng: np.random.Generator | No
     """Return exactly ``count`` points of a cloud.
 
     More points than ``count``: farthest-point sampling, which keeps the shape's
-    extremities. Fewer: all points, then random repeats (``rng``, seeded with 0 by
-    default, so the result is reproducible).
+    extremities. Fewer: all points, then random repeats.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        (n, 3) coordinates, n >= 1.
+    count : int
+        Number of points wanted, >= 1.
+    rng : numpy.random.Generator, optional
+        Chooses the repeats; seeded with 0 by default, so the result is reproducible.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 (count, 3); the input itself when it already has ``count`` float32 points.
     """
     pts = np.asarray(points, dtype=np.float32)
     n = len(pts)
+    if count < 1:
+        raise ValueError(f"cannot resample to {count} points")
     if n == count:
         return pts
     if n == 0:
