@@ -12,8 +12,9 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from vaeviewer.data.geometry import normalize_unit_sphere, sample_surface
+from vaeviewer.data.geometry import normalize_unit_sphere
 from vaeviewer.data.procedural.appliances import generate_lamp, generate_monitor
+from vaeviewer.data.procedural.assembly import Assembly
 from vaeviewer.data.procedural.furniture import generate_bed, generate_table
 from vaeviewer.data.procedural.primitives import Mesh
 from vaeviewer.data.procedural.seating import generate_bench, generate_chair, generate_sofa
@@ -23,13 +24,14 @@ from vaeviewer.data.procedural.vessels import generate_bottle, generate_mug
 __all__ = [
     "SHAPE_CLASSES",
     "SHAPE_GENERATORS",
+    "build_shape",
     "generate_builtin_dataset",
     "generate_shape",
     "sample_shape",
     "shape_rng",
 ]
 
-SHAPE_GENERATORS: Mapping[str, Callable[[np.random.Generator], Mesh]] = {
+SHAPE_GENERATORS: Mapping[str, Callable[[np.random.Generator], Assembly]] = {
     "airplane": generate_airplane,
     "bed": generate_bed,
     "bench": generate_bench,
@@ -41,7 +43,7 @@ SHAPE_GENERATORS: Mapping[str, Callable[[np.random.Generator], Mesh]] = {
     "sofa": generate_sofa,
     "table": generate_table,
 }
-"""Generator of every procedural class, by class name."""
+"""Builder of every procedural class, by class name: ``rng -> Assembly``."""
 
 SHAPE_CLASSES: tuple[str, ...] = tuple(SHAPE_GENERATORS)
 """Names of the procedural classes, in label order (alphabetical, as in ModelNet)."""
@@ -76,6 +78,29 @@ def shape_rng(seed: int, split: str, class_name: str, index: int) -> np.random.G
     return np.random.default_rng(np.random.SeedSequence(entropy))
 
 
+def build_shape(class_name: str, rng: np.random.Generator) -> Assembly:
+    """One random shape of a class, as parts and solids (see :class:`~.assembly.Assembly`).
+
+    Parameters
+    ----------
+    class_name : str
+        One of :data:`SHAPE_CLASSES`.
+    rng : numpy.random.Generator
+        Source of every random choice.
+
+    Returns
+    -------
+    Assembly
+        Y up, standing on ``y = 0``, front towards +Z, in the class's own units.
+    """
+    try:
+        builder = SHAPE_GENERATORS[class_name]
+    except KeyError:
+        known = ", ".join(SHAPE_CLASSES)
+        raise ValueError(f"unknown shape class {class_name!r}; known: {known}") from None
+    return builder(rng)
+
+
 def generate_shape(class_name: str, rng: np.random.Generator) -> Mesh:
     """One random triangle mesh of a class, Y up, standing on ``y = 0``, front towards +Z.
 
@@ -89,21 +114,19 @@ def generate_shape(class_name: str, rng: np.random.Generator) -> Mesh:
     Returns
     -------
     Mesh
-        float64 (v, 3) vertices and int64 (f, 3) triangles, in metres (not normalised).
+        float64 (v, 3) vertices and int64 (f, 3) triangles, not normalised. Parts
+        are simply joined, so faces buried inside other parts are included.
     """
-    try:
-        generator = SHAPE_GENERATORS[class_name]
-    except KeyError:
-        known = ", ".join(SHAPE_CLASSES)
-        raise ValueError(f"unknown shape class {class_name!r}; known: {known}") from None
-    return generator(rng)
+    return build_shape(class_name, rng).mesh()
 
 
 def sample_shape(class_name: str, rng: np.random.Generator, points: int = 2048) -> np.ndarray:
-    """A point cloud of one random shape: generated, sampled by area, scaled to the unit sphere.
+    """A point cloud of one random shape, sampled by area on its visible surface.
 
     The shape's parameters are drawn from ``rng`` before the sample points, so
     the same generator state gives the same shape whatever ``points`` is.
+    Points on faces buried inside other parts are left out (see
+    :meth:`~.assembly.Assembly.sample`).
 
     Parameters
     ----------
@@ -119,8 +142,7 @@ def sample_shape(class_name: str, rng: np.random.Generator, points: int = 2048) 
     numpy.ndarray
         float32 (points, 3), centred on its mean, farthest point at distance 1.
     """
-    vertices, faces = generate_shape(class_name, rng)
-    return normalize_unit_sphere(sample_surface(vertices, faces, points, rng))
+    return normalize_unit_sphere(build_shape(class_name, rng).sample(points, rng))
 
 
 def generate_builtin_dataset(

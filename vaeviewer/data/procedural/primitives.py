@@ -4,10 +4,11 @@ Every primitive returns a :data:`Mesh`: a pair ``(vertices, faces)`` of float64
 (v, 3) coordinates and int64 (f, 3) vertex indices. Parts are placed with
 :func:`transform` and joined with :func:`combine`; the joined mesh is sampled
 once, area-weighted, so each part gets points in proportion to its area.
+Swept tubes and bars are in :mod:`~vaeviewer.data.procedural.sweeps`.
 
-Most surfaces here are grids of vertices (rings along a path or a profile),
-triangulated by one cached index pattern, so building a part costs a handful of
-vectorised numpy calls however fine it is. Winding is not kept consistent: the
+Most surfaces here are grids of vertices (rings along a path or a profile,
+:func:`grid_mesh`), triangulated by one cached index pattern, so building a
+part costs a handful of vectorised numpy calls however fine it is. Winding is not kept consistent: the
 meshes are only ever sampled, never shaded.
 
 Coordinates follow the data set's convention: Y is up, +Z is the front.
@@ -23,17 +24,16 @@ import numpy as np
 __all__ = [
     "Mesh",
     "box",
+    "circle_section",
     "combine",
     "ellipsoid",
+    "grid_mesh",
     "revolve",
     "rotation",
-    "rounded_path",
     "slab",
     "superellipsoid",
-    "sweep",
     "torus",
     "transform",
-    "tube",
 ]
 
 Mesh = tuple[np.ndarray, np.ndarray]
@@ -85,10 +85,24 @@ def _ring_cap(first: int, count: int, centre: int) -> np.ndarray:
     ).astype(np.int64)
 
 
-def _grid_mesh(
+def grid_mesh(
     grid: np.ndarray, wrap: bool, cap_start: bool = False, cap_end: bool = False
 ) -> Mesh:
-    """Mesh of a (rows, cols, 3) vertex grid, optionally closing its first and last rows."""
+    """Mesh of a (rows, cols, 3) vertex grid (rings along a path or a profile).
+
+    Parameters
+    ----------
+    grid : numpy.ndarray
+        (rows, cols, 3) vertices; row ``r`` joins row ``r + 1``.
+    wrap : bool
+        Join the last column to the first (each row is a closed ring).
+    cap_start, cap_end : bool
+        Close the first / last row with a fan around its mean.
+
+    Returns
+    -------
+    Mesh
+    """
     rows, cols, _ = grid.shape
     vertices = grid.reshape(-1, 3)
     faces = [_grid_faces(rows, cols, wrap)]
@@ -203,108 +217,10 @@ def box(size: Sequence[float], center: Sequence[float] = (0.0, 0.0, 0.0)) -> Mes
     return vertices, _UNIT_BOX_FACES
 
 
-def _circle_section(segments: int) -> np.ndarray:
+def circle_section(segments: int) -> np.ndarray:
+    """``segments`` points evenly around the unit circle, float64 (segments, 2)."""
     angles = np.linspace(0.0, 2.0 * np.pi, segments, endpoint=False)
     return np.stack([np.cos(angles), np.sin(angles)], axis=1)
-
-
-def _path_frames(path: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Normal and binormal at every point of a path, by parallel transport.
-
-    Parallel transport keeps the cross-section from twisting along the path,
-    which a fixed reference vector would do wherever the path turns near it.
-    """
-    segment = np.diff(path, axis=0)
-    segment /= np.linalg.norm(segment, axis=1, keepdims=True)
-    tangents = np.empty_like(path)
-    tangents[0], tangents[-1] = segment[0], segment[-1]
-    # Inner points take the bisector, so rings sit square to both neighbours.
-    inner = segment[:-1] + segment[1:]
-    norms = np.linalg.norm(inner, axis=1, keepdims=True)
-    tangents[1:-1] = np.where(norms > 1e-9, inner / np.maximum(norms, 1e-12), segment[1:])
-    first = tangents[0]
-    helper = np.zeros(3)
-    helper[int(np.argmin(np.abs(first)))] = 1.0
-    normal = np.cross(first, helper)
-    normal /= np.linalg.norm(normal)
-    normals = np.empty_like(path)
-    for i, tangent in enumerate(tangents):
-        normal = normal - np.dot(normal, tangent) * tangent
-        normal /= np.linalg.norm(normal)
-        normals[i] = normal
-    return normals, np.cross(tangents, normals)
-
-
-def sweep(
-    path: Sequence[Sequence[float]] | np.ndarray,
-    radius: float | Sequence[float] | np.ndarray,
-    segments: int = 10,
-    section: np.ndarray | None = None,
-    caps: bool = True,
-) -> Mesh:
-    """Tube swept along a polyline: a circle (or any convex section) carried point to point.
-
-    Parameters
-    ----------
-    path : array-like
-        (n, 3) points, n >= 2, with no two consecutive points equal.
-    radius : float or array-like
-        Radius of the section, one for the whole path or one per point.
-    segments : int
-        Vertices around a circular section.
-    section : numpy.ndarray, optional
-        (k, 2) convex outline, in units of ``radius``, in the (normal, binormal)
-        plane, used instead of a circle (e.g. a rectangle for a flat bar).
-    caps : bool
-        Close both ends with a fan.
-
-    Returns
-    -------
-    Mesh
-    """
-    points = np.asarray(path, dtype=np.float64)
-    if points.ndim != 2 or len(points) < 2:
-        raise ValueError("a swept path needs at least two points")
-    outline = _circle_section(segments) if section is None else np.asarray(section, np.float64)
-    radii = np.broadcast_to(np.asarray(radius, dtype=np.float64), (len(points),))
-    normals, binormals = _path_frames(points)
-    grid = (
-        points[:, None, :]
-        + radii[:, None, None]
-        * (outline[None, :, 0, None] * normals[:, None, :] + outline[None, :, 1, None] * binormals[:, None, :])
-    )
-    return _grid_mesh(grid, wrap=True, cap_start=caps, cap_end=caps)
-
-
-def tube(
-    start: Sequence[float],
-    end: Sequence[float],
-    radius: float,
-    radius_end: float | None = None,
-    segments: int = 10,
-    caps: bool = True,
-) -> Mesh:
-    """Cylinder or frustum (cone when one radius is 0) from ``start`` to ``end``.
-
-    Parameters
-    ----------
-    start, end : sequence of float
-        Centres of the two ends.
-    radius : float
-        Radius at ``start``.
-    radius_end : float, optional
-        Radius at ``end``; ``radius`` if omitted.
-    segments : int
-        Vertices around each end.
-    caps : bool
-        Close both ends.
-
-    Returns
-    -------
-    Mesh
-    """
-    radii = (radius, radius if radius_end is None else radius_end)
-    return sweep(np.array([start, end], dtype=np.float64), radii, segments=segments, caps=caps)
 
 
 def revolve(
@@ -331,13 +247,13 @@ def revolve(
     """
     r = np.asarray(radii, dtype=np.float64)
     y = np.asarray(heights, dtype=np.float64)
-    circle = _circle_section(segments)
+    circle = circle_section(segments)
     grid = np.stack(
         [r[:, None] * circle[None, :, 0], np.broadcast_to(y[:, None], (len(y), segments)),
          r[:, None] * circle[None, :, 1]],
         axis=-1,
     )
-    return _grid_mesh(grid, wrap=True, cap_start=close_bottom, cap_end=close_top)
+    return grid_mesh(grid, wrap=True, cap_start=close_bottom, cap_end=close_top)
 
 
 def ellipsoid(
@@ -406,7 +322,7 @@ def superellipsoid(
         axis=-1,
     )
     grid = grid * np.asarray(radii, dtype=np.float64) + np.asarray(center, dtype=np.float64)
-    return _grid_mesh(grid, wrap=True)
+    return grid_mesh(grid, wrap=True)
 
 
 def torus(
@@ -450,7 +366,7 @@ def torus(
         rows, cols, _ = grid.shape
         faces = _grid_faces(rows + 1, cols, True) % (rows * cols)
         return grid.reshape(-1, 3), faces
-    return _grid_mesh(grid, wrap=True, cap_start=True, cap_end=True)
+    return grid_mesh(grid, wrap=True, cap_start=True, cap_end=True)
 
 
 def slab(polygon: Sequence[Sequence[float]] | np.ndarray, bottom: float, top: float) -> Mesh:
@@ -475,39 +391,4 @@ def slab(polygon: Sequence[Sequence[float]] | np.ndarray, bottom: float, top: fl
     grid[:, :, 2] = outline[:, 1]
     grid[0, :, 1] = bottom
     grid[1, :, 1] = top
-    return _grid_mesh(grid, wrap=True, cap_start=True, cap_end=True)
-
-
-def rounded_path(
-    corners: Sequence[Sequence[float]] | np.ndarray, radius: float, steps: int = 5
-) -> np.ndarray:
-    """A polyline with each inner corner replaced by a circular-ish fillet.
-
-    Parameters
-    ----------
-    corners : array-like
-        (n, 3) corner points.
-    radius : float
-        How far before and after each inner corner the fillet starts,
-        clipped to half of the shorter neighbouring edge.
-    steps : int
-        Points on each fillet.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 (m, 3) points, for :func:`sweep`.
-    """
-    pts = np.asarray(corners, dtype=np.float64)
-    out = [pts[0]]
-    t = np.linspace(0.0, 1.0, steps)[:, None]
-    for prev, corner, nxt in zip(pts[:-2], pts[1:-1], pts[2:]):
-        to_prev, to_next = prev - corner, nxt - corner
-        len_prev, len_next = np.linalg.norm(to_prev), np.linalg.norm(to_next)
-        cut = min(radius, 0.5 * len_prev, 0.5 * len_next)
-        a = corner + to_prev / len_prev * cut
-        b = corner + to_next / len_next * cut
-        # A quadratic Bezier through the corner is close to a circular fillet and needs no trig.
-        out.extend((1 - t) ** 2 * a + 2 * (1 - t) * t * corner + t**2 * b)
-    out.append(pts[-1])
-    return np.array(out)
+    return grid_mesh(grid, wrap=True, cap_start=True, cap_end=True)

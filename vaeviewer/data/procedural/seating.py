@@ -1,7 +1,7 @@
 """Shape generators for things people sit on: chairs, benches and sofas.
 
 Each generator draws its proportions and a few style choices from ``rng`` and
-returns one closed-ish triangle mesh, standing on ``y = 0``, Y up, its front
+returns an :class:`~.assembly.Assembly` standing on ``y = 0``, Y up, its front
 towards +Z (so a back rest lies at -Z). Sizes are in metres, to keep the
 proportions honest; clouds are scaled to the unit sphere afterwards.
 """
@@ -10,147 +10,122 @@ from __future__ import annotations
 
 import numpy as np
 
-from vaeviewer.data.procedural.primitives import (
-    Mesh,
-    box,
-    combine,
-    ellipsoid,
-    rotation,
-    rounded_path,
-    superellipsoid,
-    sweep,
-    transform,
-    tube,
-)
+from vaeviewer.data.procedural.assembly import Assembly
+from vaeviewer.data.procedural.primitives import ellipsoid, rotation
+from vaeviewer.data.procedural.sweeps import bar, rounded_path, sweep, tube
 
 __all__ = ["generate_bench", "generate_chair", "generate_sofa"]
 
 
-def _leg(
-    top: np.ndarray, bottom: np.ndarray, thickness: float, round_section: bool
-) -> Mesh:
-    """A straight leg between two points: a cylinder, or a square bar."""
-    if round_section:
-        return tube(bottom, top, 0.5 * thickness, segments=8)
-    square = np.array([[1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0], [1.0, -1.0]]) * 0.5
-    return sweep(np.array([bottom, top]), thickness, section=square)
-
-
-def _tilted_back(parts: list[Mesh], pivot: tuple[float, float, float], tilt: float) -> list[Mesh]:
-    """Lean back-rest parts, built upright, back (towards -Z) by ``tilt`` radians about ``pivot``."""
-    pivot_arr = np.asarray(pivot, dtype=np.float64)
-    # A positive rotation about +X would carry +Y towards +Z; leaning back needs the opposite.
+def _lean_back(shape: Assembly, rest: Assembly, pivot: tuple[float, float, float], tilt: float) -> None:
+    """Add an upright back rest to ``shape``, leaned back (towards -Z) by ``tilt`` about ``pivot``."""
+    # A positive turn about +X carries +Y towards +Z; leaning back needs the opposite.
     turn = rotation("x", -tilt)
-    return [transform(transform(p, translation=-pivot_arr), turn, pivot_arr) for p in parts]
+    centre = np.asarray(pivot, dtype=np.float64)
+    shape.merge(rest, turn, centre - turn @ centre)
 
 
 def _back_rest(
-    rng: np.random.Generator,
-    width: float,
-    bottom: float,
-    height: float,
-    z: float,
-    style: str,
-) -> list[Mesh]:
-    """An upright back rest from ``y = bottom`` up by ``height``, centred on x = 0 at depth ``z``."""
+    rng: np.random.Generator, width: float, bottom: float, height: float, z: float, style: str
+) -> Assembly:
+    """An upright back rest from ``y = bottom`` up by ``height``, centred on x = 0 at depth ``z``.
+
+    ``style`` is ``"solid"`` (a board or a padded panel), ``"slats"`` (vertical,
+    flat or round, between two posts) or ``"rails"`` (horizontal, between posts).
+    """
+    rest = Assembly()
     thickness = rng.uniform(0.02, 0.05)
     top = bottom + height
     if style == "solid":
         if rng.random() < 0.4:
-            # Upholstered: a rounded pad.
-            return [superellipsoid((0.5 * width, 0.5 * height, 1.2 * thickness),
-                                   (0.0, bottom + 0.5 * height, z), roundness=0.35)]
-        return [box((width, height, thickness), (0.0, bottom + 0.5 * height, z))]
+            rest.add_cushion((0.5 * width, 0.5 * height, 1.2 * thickness),
+                             (0.0, bottom + 0.5 * height, z), roundness=0.35)
+        else:
+            rest.add_box((width, height, thickness), (0.0, bottom + 0.5 * height, z))
+        return rest
     post = rng.uniform(0.025, 0.045)
     rail = rng.uniform(0.04, 0.09)
     x_post = 0.5 * (width - post)
-    parts = [
-        box((post, height, thickness), (-x_post, bottom + 0.5 * height, z)),
-        box((post, height, thickness), (x_post, bottom + 0.5 * height, z)),
-        box((width, rail, thickness), (0.0, top - 0.5 * rail, z)),
-    ]
+    rest.add_box((post, height, thickness), (-x_post, bottom + 0.5 * height, z))
+    rest.add_box((post, height, thickness), (x_post, bottom + 0.5 * height, z))
+    rest.add_box((width, rail, thickness), (0.0, top - 0.5 * rail, z))
     inner = width - 2.0 * post
     if style == "slats":
-        count = int(rng.integers(2, 6))
-        slat_width = min(rng.uniform(0.02, 0.07), 0.8 * inner / count)
+        count = int(rng.integers(2, 6)) if width < 1.0 else int(rng.integers(4, 10))
+        slat_width = min(rng.uniform(0.02, 0.07), 0.6 * inner / count)
         round_slats = rng.random() < 0.35
         span_bottom = bottom + rng.uniform(0.0, 0.3) * height
         slat_height = top - rail - span_bottom
         for x in np.linspace(-0.5 * inner, 0.5 * inner, count + 2)[1:-1]:
-            centre_y = span_bottom + 0.5 * slat_height
             if round_slats:
-                parts.append(tube((x, span_bottom, z), (x, top - rail, z), 0.35 * slat_width, segments=8))
+                rest.add(tube((x, span_bottom, z), (x, top - rail, z), 0.35 * slat_width, segments=8))
             else:
-                parts.append(box((slat_width, slat_height, 0.6 * thickness), (x, centre_y, z)))
-    else:  # horizontal rails between the posts
+                rest.add_box((slat_width, slat_height, 0.6 * thickness), (x, span_bottom + 0.5 * slat_height, z))
+    else:
         count = int(rng.integers(1, 4))
         for y in np.linspace(bottom + 0.15 * height, top - rail, count + 1)[:-1]:
-            parts.append(box((inner, 0.8 * rail, 0.7 * thickness), (0.0, y + 0.4 * rail, z)))
-    return parts
+            rest.add_box((inner, 0.8 * rail, 0.7 * thickness), (0.0, y + 0.4 * rail, z))
+    return rest
 
 
-def _chair_base(rng: np.random.Generator, width: float, depth: float, seat_bottom: float) -> list[Mesh]:
-    """Whatever holds the seat up: four legs, a pedestal on a star base, or sled runners."""
-    style = rng.choice(("legs", "pedestal", "sled"), p=(0.55, 0.25, 0.2))
-    parts: list[Mesh] = []
+def _chair_base(rng: np.random.Generator, shape: Assembly, width: float, depth: float, seat_bottom: float) -> None:
+    """Add whatever holds the seat up: four legs, a pedestal on a star base, or sled runners."""
+    style = str(rng.choice(("legs", "pedestal", "sled"), p=(0.55, 0.25, 0.2)))
     if style == "legs":
         thickness = rng.uniform(0.025, 0.05)
         round_legs = rng.random() < 0.4
         inset = rng.uniform(0.0, 0.05) + 0.5 * thickness
         splay = rng.uniform(0.0, 0.06)
-        corners = []
+        ends = []
         for sx in (-1.0, 1.0):
             for sz in (-1.0, 1.0):
-                top = np.array([sx * (0.5 * width - inset), seat_bottom, sz * (0.5 * depth - inset)])
-                bottom = top + np.array([sx * splay, -seat_bottom, sz * splay])
-                corners.append((top, bottom))
-                parts.append(_leg(top, bottom, thickness, round_legs))
+                top = np.array([sx * (0.5 * width - inset), seat_bottom + 0.01, sz * (0.5 * depth - inset)])
+                bottom = np.array([top[0] + sx * splay, 0.0, top[2] + sz * splay])
+                ends.append((top, bottom))
+                shape.add(bar(top, bottom, thickness, round_section=round_legs))
         if rng.random() < 0.45:
-            # Stretchers between the legs, low down, front-to-back on each side.
-            f = rng.uniform(0.2, 0.4)
+            # Stretchers low between the front and back leg of each side.
+            f = rng.uniform(0.55, 0.8)
             for i in (0, 2):
-                (t0, b0), (t1, b1) = corners[i], corners[i + 1]
-                parts.append(tube(t0 + f * (b0 - t0), t1 + f * (b1 - t1), 0.3 * thickness, segments=6))
+                (t0, b0), (t1, b1) = ends[i], ends[i + 1]
+                shape.add(tube(t0 + f * (b0 - t0), t1 + f * (b1 - t1), 0.3 * thickness, segments=6))
     elif style == "pedestal":
         hub = rng.uniform(0.05, 0.09)
         arms = int(rng.choice((4, 5), p=(0.3, 0.7)))
         reach = rng.uniform(0.25, 0.34)
         casters = rng.random() < 0.7
-        lift = 0.06 if casters else 0.03
-        parts.append(tube((0.0, hub, 0.0), (0.0, seat_bottom, 0.0), rng.uniform(0.02, 0.035), segments=10))
-        parts.append(box((0.18, 0.05, 0.18), (0.0, seat_bottom - 0.025, 0.0)))
+        # Arm tips rest on casters, or on the floor.
+        lift = 0.06 if casters else 0.015
+        shape.add(tube((0.0, hub, 0.0), (0.0, seat_bottom, 0.0), rng.uniform(0.02, 0.035), segments=10))
+        shape.add_box((0.18, 0.05, 0.18), (0.0, seat_bottom - 0.02, 0.0))
         angle0 = rng.uniform(0.0, 2.0 * np.pi)
         for k in range(arms):
             a = angle0 + 2.0 * np.pi * k / arms
             tip = np.array([reach * np.cos(a), lift, reach * np.sin(a)])
-            parts.append(tube((0.0, hub, 0.0), tip, 0.025, 0.015, segments=6))
+            shape.add(tube((0.0, hub, 0.0), tip, 0.025, 0.015, segments=6))
             if casters:
-                parts.append(ellipsoid((0.025, 0.025, 0.025), tip - (0.0, 0.035, 0.0), 8, 6))
+                shape.add(ellipsoid((0.025, 0.025, 0.025), tip - (0.0, 0.035, 0.0), 8, 6))
     else:  # sled: a bent tube along each side, running on the floor
         radius = rng.uniform(0.01, 0.018)
         x = 0.5 * width - rng.uniform(0.02, 0.06)
         front, back = 0.5 * depth - 0.03, -0.5 * depth + 0.03
         overhang = rng.uniform(0.0, 0.08)
         for sx in (-1.0, 1.0):
-            corners = [
-                (sx * x, seat_bottom, front - 0.05),
-                (sx * x, radius, front + overhang),
-                (sx * x, radius, back - overhang),
-                (sx * x, seat_bottom, back + 0.05),
-            ]
-            parts.append(sweep(rounded_path(corners, 0.06, 5), radius, segments=8))
-        parts.append(box((2 * x, 0.02, 0.04), (0.0, seat_bottom - 0.01, front - 0.05)))
-        parts.append(box((2 * x, 0.02, 0.04), (0.0, seat_bottom - 0.01, back + 0.05)))
-    return parts
+            corners = [(sx * x, seat_bottom, front - 0.05), (sx * x, radius, front + overhang),
+                       (sx * x, radius, back - overhang), (sx * x, seat_bottom, back + 0.05)]
+            shape.add(sweep(rounded_path(corners, 0.06, 5), radius, segments=8))
+        shape.add_box((2 * x, 0.02, 0.04), (0.0, seat_bottom - 0.01, front - 0.05))
+        shape.add_box((2 * x, 0.02, 0.04), (0.0, seat_bottom - 0.01, back + 0.05))
 
 
-def generate_chair(rng: np.random.Generator) -> Mesh:
+def generate_chair(rng: np.random.Generator) -> Assembly:
     """A chair: seat, back rest and base, with optional arm rests.
 
     Style choices: four (straight or splayed, square or round) legs with or
     without stretchers, a pedestal on a 4- or 5-arm star base with or without
     casters, or sled runners; a solid, padded, slatted or railed back of
-    varying height and tilt; arm rests on posts or as side panels.
+    varying height and tilt; a board or a padded seat; arm rests on posts or
+    as side panels.
 
     Parameters
     ----------
@@ -159,27 +134,26 @@ def generate_chair(rng: np.random.Generator) -> Mesh:
 
     Returns
     -------
-    Mesh
+    Assembly
     """
+    shape = Assembly()
     width = rng.uniform(0.42, 0.6)
     depth = width * rng.uniform(0.85, 1.15)
     seat_top = rng.uniform(0.4, 0.5)
     seat_thickness = rng.uniform(0.03, 0.08)
     seat_bottom = seat_top - seat_thickness
-    parts = _chair_base(rng, width, depth, seat_bottom)
+    _chair_base(rng, shape, width, depth, seat_bottom)
+    seat_centre = (0.0, seat_bottom + 0.5 * seat_thickness, 0.0)
     if rng.random() < 0.3:
-        parts.append(superellipsoid((0.5 * width, 0.5 * seat_thickness + 0.01, 0.5 * depth),
-                                    (0.0, seat_bottom + 0.5 * seat_thickness, 0.0), roundness=0.3))
+        shape.add_cushion((0.5 * width, 0.5 * seat_thickness + 0.01, 0.5 * depth), seat_centre)
     else:
-        parts.append(box((width, seat_thickness, depth), (0.0, seat_bottom + 0.5 * seat_thickness, 0.0)))
+        shape.add_box((width, seat_thickness, depth), seat_centre)
 
     back_style = str(rng.choice(("solid", "slats", "rails"), p=(0.45, 0.35, 0.2)))
     back_height = rng.uniform(0.3, 0.65)
-    back_width = width * rng.uniform(0.8, 1.0)
     back_z = -0.5 * depth + 0.025
-    tilt = rng.uniform(0.0, 0.3)
-    back = _back_rest(rng, back_width, seat_top, back_height, back_z, back_style)
-    parts += _tilted_back(back, (0.0, seat_top, back_z), tilt)
+    rest = _back_rest(rng, width * rng.uniform(0.8, 1.0), seat_top - 0.01, back_height, back_z, back_style)
+    _lean_back(shape, rest, (0.0, seat_top, back_z), rng.uniform(0.0, 0.3))
 
     if rng.random() < 0.35:
         arm_height = rng.uniform(0.17, 0.26)
@@ -188,23 +162,24 @@ def generate_chair(rng: np.random.Generator) -> Mesh:
         arm_z = -0.5 * depth + 0.5 * arm_length
         panel = rng.random() < 0.3
         for sx in (-1.0, 1.0):
-            x = sx * (0.5 * width + (0.5 * arm_width if panel else -0.5 * arm_width))
             if panel:
-                parts.append(box((arm_width, arm_height + seat_thickness, arm_length),
-                                 (x, seat_bottom + 0.5 * (arm_height + seat_thickness), arm_z)))
+                x = sx * (0.5 * width + 0.5 * arm_width)
+                shape.add_box((arm_width, arm_height + seat_thickness, arm_length),
+                              (x, seat_bottom + 0.5 * (arm_height + seat_thickness), arm_z))
             else:
-                parts.append(box((arm_width, 0.03, arm_length), (x, seat_top + arm_height, arm_z)))
+                x = sx * (0.5 * width - 0.5 * arm_width)
+                shape.add_box((arm_width, 0.03, arm_length), (x, seat_top + arm_height, arm_z))
                 post_z = arm_z + 0.5 * arm_length - 0.04
-                parts.append(box((0.03, arm_height, 0.03), (x, seat_top + 0.5 * arm_height, post_z)))
-    return combine(parts)
+                shape.add_box((0.03, arm_height, 0.03), (x, seat_top + 0.5 * arm_height, post_z))
+    return shape
 
 
-def generate_bench(rng: np.random.Generator) -> Mesh:
-    """A bench: a long seat of one board or several, on legs or panel ends.
+def generate_bench(rng: np.random.Generator) -> Assembly:
+    """A bench: a long, shallow seat of one board or several, on legs, panels or A-frames.
 
     Style choices: solid or slatted seat; four (six when long) legs, two
-    panel ends or a pair of A-frames; an optional slatted or solid back on
-    posts, with optional arm rests.
+    panel ends or a pair of tubular A-frames; an optional slatted, railed or
+    solid back, with optional arm rests.
 
     Parameters
     ----------
@@ -213,69 +188,71 @@ def generate_bench(rng: np.random.Generator) -> Mesh:
 
     Returns
     -------
-    Mesh
+    Assembly
     """
-    length = rng.uniform(1.0, 2.0)
-    depth = rng.uniform(0.3, 0.45)
+    shape = Assembly()
+    length = rng.uniform(1.1, 2.0)
+    depth = rng.uniform(0.3, 0.42)
     seat_top = rng.uniform(0.4, 0.48)
     thickness = rng.uniform(0.03, 0.06)
     seat_bottom = seat_top - thickness
-    parts: list[Mesh] = []
     if rng.random() < 0.5:
-        parts.append(box((length, thickness, depth), (0.0, seat_top - 0.5 * thickness, 0.0)))
+        shape.add_box((length, thickness, depth), (0.0, seat_top - 0.5 * thickness, 0.0))
     else:
         boards = int(rng.integers(3, 6))
         gap = rng.uniform(0.01, 0.03)
         board = (depth - gap * (boards - 1)) / boards
         for i in range(boards):
             z = -0.5 * depth + 0.5 * board + i * (board + gap)
-            parts.append(box((length, thickness, board), (0.0, seat_top - 0.5 * thickness, z)))
+            shape.add_box((length, thickness, board), (0.0, seat_top - 0.5 * thickness, z))
 
     support = str(rng.choice(("legs", "panels", "aframe"), p=(0.45, 0.3, 0.25)))
     end_x = 0.5 * length - rng.uniform(0.05, 0.2)
     if support == "legs":
-        leg = rng.uniform(0.035, 0.06)
+        thickness_leg = rng.uniform(0.035, 0.06)
         xs = [-end_x, end_x] + ([0.0] if length > 1.6 else [])
         round_legs = rng.random() < 0.3
         for x in xs:
             for sz in (-1.0, 1.0):
-                z = sz * (0.5 * depth - 0.5 * leg - 0.02)
-                parts.append(_leg(np.array([x, seat_bottom, z]), np.array([x, 0.0, z]), leg, round_legs))
+                z = sz * (0.5 * depth - 0.5 * thickness_leg - 0.02)
+                shape.add(bar((x, seat_bottom + 0.01, z), (x, 0.0, z), thickness_leg,
+                              round_section=round_legs))
         if rng.random() < 0.5:
-            parts.append(box((2 * end_x, 0.05, 0.03), (0.0, rng.uniform(0.1, 0.25), 0.0)))
+            shape.add_box((2 * end_x, 0.05, 0.03), (0.0, rng.uniform(0.1, 0.25), 0.0))
     elif support == "panels":
         panel = rng.uniform(0.03, 0.07)
         for sx in (-1.0, 1.0):
-            parts.append(box((panel, seat_bottom, depth * rng.uniform(0.8, 1.0)),
-                             (sx * end_x, 0.5 * seat_bottom, 0.0)))
+            shape.add_box((panel, seat_bottom + 0.01, depth * rng.uniform(0.8, 1.0)),
+                          (sx * end_x, 0.5 * (seat_bottom + 0.01), 0.0))
     else:
         radius = rng.uniform(0.012, 0.02)
         spread = 0.5 * depth
         for sx in (-1.0, 1.0):
             frame = [(sx * end_x, 0.0, -spread), (sx * end_x, seat_bottom, 0.0), (sx * end_x, 0.0, spread)]
-            parts.append(sweep(np.array(frame), radius, segments=6))
-            parts.append(box((0.04, 0.03, depth), (sx * end_x, seat_bottom - 0.015, 0.0)))
+            shape.add(sweep(np.array(frame), radius, segments=6))
+            shape.add_box((0.04, 0.03, depth), (sx * end_x, seat_bottom - 0.015, 0.0))
 
-    if rng.random() < 0.45:
+    if rng.random() < 0.55:
         back_height = rng.uniform(0.3, 0.5)
         back_z = -0.5 * depth + 0.02
         back_style = str(rng.choice(("solid", "slats", "rails"), p=(0.3, 0.3, 0.4)))
-        back = _back_rest(rng, length, seat_top, back_height, back_z, back_style)
-        parts += _tilted_back(back, (0.0, seat_top, back_z), rng.uniform(0.05, 0.3))
+        rest = _back_rest(rng, length, seat_top - 0.01, back_height, back_z, back_style)
+        _lean_back(shape, rest, (0.0, seat_top, back_z), rng.uniform(0.05, 0.3))
         if rng.random() < 0.5:
             arm_height = rng.uniform(0.18, 0.25)
             for sx in (-1.0, 1.0):
                 x = sx * (0.5 * length - 0.03)
-                parts.append(box((0.05, 0.03, depth), (x, seat_top + arm_height, 0.0)))
-                parts.append(box((0.03, arm_height, 0.03), (x, seat_top + 0.5 * arm_height, 0.5 * depth - 0.04)))
-    return combine(parts)
+                shape.add_box((0.05, 0.03, depth), (x, seat_top + arm_height, 0.0))
+                shape.add_box((0.03, arm_height, 0.03), (x, seat_top + 0.5 * arm_height, 0.5 * depth - 0.04))
+    return shape
 
 
-def generate_sofa(rng: np.random.Generator) -> Mesh:
+def generate_sofa(rng: np.random.Generator) -> Assembly:
     """A sofa: a base, 1-3 seat cushions, a back with matching cushions, and arms.
 
     Style choices: number of seats; box, rolled, slim or no arms; separate
-    back cushions or one padded back; short legs or a skirt to the floor.
+    back cushions or one long one; short legs or a skirt to the floor;
+    seat depth, arm and back heights.
 
     Parameters
     ----------
@@ -284,8 +261,9 @@ def generate_sofa(rng: np.random.Generator) -> Mesh:
 
     Returns
     -------
-    Mesh
+    Assembly
     """
+    shape = Assembly()
     seats = int(rng.choice((1, 2, 3), p=(0.2, 0.4, 0.4)))
     seat_width = rng.uniform(0.5, 0.68)
     inner = seats * seat_width
@@ -301,31 +279,30 @@ def generate_sofa(rng: np.random.Generator) -> Mesh:
                  "slim": rng.uniform(0.05, 0.09), "none": 0.0}[arm_style]
     arm_top = base_top + cushion + rng.uniform(0.05, 0.25)
     total = inner + 2.0 * arm_width
-    body = lambda bottom, top, width, z_back, z_front: box(  # noqa: E731 (a local shorthand)
-        (width, top - bottom, z_front - z_back), (0.0, 0.5 * (top + bottom), 0.5 * (z_front + z_back)))
 
-    parts = [body(leg_height, base_top, inner, -0.5 * depth, 0.5 * depth),
-             body(leg_height, back_top, total, -0.5 * depth, -0.5 * depth + back_thickness)]
-    cushion_depth = depth - back_thickness
-    cushion_z = -0.5 * depth + back_thickness + 0.5 * cushion_depth
+    shape.add_box((inner, base_top - leg_height, depth), (0.0, 0.5 * (base_top + leg_height), 0.0))
+    shape.add_box((total, back_top - leg_height, back_thickness),
+                  (0.0, 0.5 * (back_top + leg_height), -0.5 * depth + 0.5 * back_thickness))
+    # Cushions sink a little into what they rest on, so the faces they cover are buried.
+    sink = 0.015
+    cushion_depth = depth - back_thickness + sink
+    cushion_z = 0.5 * depth - 0.5 * cushion_depth
     for i in range(seats):
         x = -0.5 * inner + (i + 0.5) * seat_width
-        parts.append(superellipsoid((0.5 * seat_width - 0.005, 0.5 * cushion, 0.5 * cushion_depth),
-                                    (x, base_top + 0.5 * cushion, cushion_z), roundness=0.25))
-    back_cushion = rng.uniform(0.12, 0.2)
-    back_bottom = base_top + cushion
-    back_height = back_top - back_bottom - rng.uniform(0.0, 0.06)
-    back_z = -0.5 * depth + back_thickness + 0.5 * back_cushion
+        shape.add_cushion((0.5 * seat_width - 0.005, 0.5 * cushion + sink, 0.5 * cushion_depth),
+                          (x, base_top + 0.5 * cushion - sink, cushion_z), roundness=0.25)
+    pad = rng.uniform(0.12, 0.2)
+    pad_bottom = base_top + cushion - sink
+    pad_height = back_top - pad_bottom - rng.uniform(0.0, 0.06)
     lean = rotation("x", -rng.uniform(0.05, 0.2))
-    if rng.random() < 0.7:
-        widths = [seat_width] * seats
-    else:
-        widths = [inner]
+    widths = [seat_width] * seats if rng.random() < 0.7 else [inner]
     x = -0.5 * inner
     for w in widths:
-        pad = superellipsoid((0.5 * w - 0.005, 0.5 * back_height, 0.5 * back_cushion),
-                             (0.0, 0.5 * back_height, 0.0), roundness=0.3)
-        parts.append(transform(pad, lean, (x + 0.5 * w, back_bottom, back_z)))
+        centre = np.array([x + 0.5 * w, pad_bottom, -0.5 * depth + back_thickness + 0.5 * pad - sink])
+        # Lean about the pad's bottom edge: rotate its centre offset, not just the pad.
+        offset = lean @ np.array([0.0, 0.5 * pad_height, 0.0])
+        shape.add_cushion((0.5 * w - 0.005, 0.5 * pad_height, 0.5 * pad), centre + offset,
+                          roundness=0.3, rotation=lean)
         x += w
 
     if arm_style != "none":
@@ -333,18 +310,17 @@ def generate_sofa(rng: np.random.Generator) -> Mesh:
             x = sx * (0.5 * inner + 0.5 * arm_width)
             if arm_style == "rolled":
                 roll = 0.5 * arm_width + 0.02
-                parts.append(box((arm_width, arm_top - roll - leg_height, depth),
-                                 (x, 0.5 * (arm_top - roll + leg_height), 0.0)))
-                parts.append(tube((x + sx * 0.02, arm_top - roll, -0.5 * depth),
-                                  (x + sx * 0.02, arm_top - roll, 0.5 * depth), roll, segments=14))
+                shape.add_box((arm_width, arm_top - roll - leg_height, depth),
+                              (x, 0.5 * (arm_top - roll + leg_height), 0.0))
+                shape.add_cylinder((x + sx * 0.02, arm_top - roll, -0.5 * depth),
+                                   (x + sx * 0.02, arm_top - roll, 0.5 * depth), roll)
             else:
-                parts.append(body(leg_height, arm_top, arm_width, -0.5 * depth, 0.5 * depth))
-                parts[-1] = transform(parts[-1], translation=(x, 0.0, 0.0))
+                shape.add_box((arm_width, arm_top - leg_height, depth), (x, 0.5 * (arm_top + leg_height), 0.0))
     if legs:
-        leg = rng.uniform(0.03, 0.05)
+        thickness = rng.uniform(0.03, 0.05)
         round_legs = rng.random() < 0.5
         for sx in (-1.0, 1.0):
             for sz in (-1.0, 1.0):
                 x, z = sx * (0.5 * total - 0.06), sz * (0.5 * depth - 0.06)
-                parts.append(_leg(np.array([x, leg_height, z]), np.array([x, 0.0, z]), leg, round_legs))
-    return combine(parts)
+                shape.add(bar((x, leg_height + 0.01, z), (x, 0.0, z), thickness, round_section=round_legs))
+    return shape
