@@ -22,9 +22,10 @@ def vaeviewer(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[s
 
 
 def loaded_modules(code: str) -> set[str]:
-    probe = code + f"\nimport sys\nprint(','.join(m for m in {HEAVY!r} if m in sys.modules))"
+    probe = code + f"\nimport sys\nprint('LOADED:' + ','.join(m for m in {HEAVY!r} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
-    return set(filter(None, out.stdout.strip().splitlines()[-1].split(",")))
+    line = next(x for x in out.stdout.splitlines() if x.startswith("LOADED:"))
+    return set(filter(None, line.removeprefix("LOADED:").split(",")))
 
 
 def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
