@@ -193,19 +193,22 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
     checkpoint = load_checkpoint(last_path) if resume else None
 
     dataset = open_dataset(settings.data)
-    train_split = dataset.split(settings.train_split)
+    train_name = settings.train_split
+    if train_name not in dataset.split_names and len(dataset.split_names) == 1:
+        train_name = dataset.split_names[0]  # a folder of files has one split, "all": train on it
+    train_split = dataset.split(train_name)
     class_names = tuple(dataset.class_names)
     subset = None
     if settings.max_shapes and settings.max_shapes < len(train_split):
         subset = balanced_subset(np.asarray(train_split.labels), settings.max_shapes, settings.seed)
     train_data = _load_split(train_split, settings.num_points, device, subset)
     val_data = None
-    if settings.val_split and settings.val_split in dataset.split_names and settings.val_split != settings.train_split:
+    if settings.val_split and settings.val_split in dataset.split_names and settings.val_split != train_name:
         val_data = _load_split(dataset.split(settings.val_split), settings.num_points, device, None)
     dataset.close()
     n_train = len(train_data.points)
     if n_train < 2:
-        raise OptionError(f"{settings.data}: training needs at least 2 shapes, split {settings.train_split!r} has {n_train}")
+        raise OptionError(f"{settings.data}: training needs at least 2 shapes, split {train_name!r} has {n_train}")
 
     has_labels = bool((train_data.labels >= 0).any())
     config = ModelConfig(
