@@ -168,3 +168,29 @@ def test_reconstruct_each_real_file(trained_run: Path, real_files: list[Path]) -
         result = vaeviewer("reconstruct", "--checkpoint", str(trained_run / "best.pt"), "--data", str(path), "--index", "0", "--json")
         assert result.returncode == 0, (path, result.stderr)
         assert json.loads(result.stdout)["chamfer"] > 0
+
+
+def test_ctrl_c_stops_after_the_step_and_saves(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vaeviewer", "train", "--data", "builtin", "--out", str(run), "--epochs", "50",
+         "--batch-size", "8", "--points", "128", "--latent-dim", "8", "--max-shapes", "32", "--device", "cpu"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy(),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (run / "run.json").exists():  # written once the run is set up, just before its first step
+            assert process.poll() is None and time.monotonic() < deadline, process.communicate()
+            time.sleep(0.05)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "stopped at epoch" in stderr and "Traceback" not in stderr
+    from vaeviewer.model import load_checkpoint
+
+    assert load_checkpoint(run / "last.pt").epoch < 50

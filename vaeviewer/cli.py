@@ -260,14 +260,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 if bar is None:
                     bar = tqdm(total=event.steps_per_epoch, initial=event.step - 1, desc=f"epoch {event.epoch + 1}/{settings.epochs}",
                                unit="step", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
-                bar.set_postfix(loss=f"{event.loss:.4g}", cd=f"{event.chamfer:.4g}", kl=f"{event.kl:.4g}", refresh=False)
+                postfix = {"chamfer": f"{event.chamfer:.4g}", "kl": f"{event.kl:.4g}"}
+                if event.classifier_loss:
+                    postfix["nll"] = f"{event.classifier_loss:.3g}"
+                bar.set_postfix(postfix, refresh=False)
                 bar.update(1)
             elif isinstance(event, EpochEnded):
                 if bar is not None:
                     bar.close()
                     bar = None
                 m = event.metrics
-                line = f"epoch {event.epoch + 1}/{settings.epochs}: loss {m['train_loss']:.5g}, Chamfer {m['train_chamfer']:.5g}, KL {m['train_kl']:.4g}"
+                line = f"epoch {event.epoch + 1}/{settings.epochs}: Chamfer {m['train_chamfer']:.5g}, KL {m['train_kl']:.4g}"
                 if not math.isnan(m.get("val_chamfer", math.nan)):
                     line += f", val Chamfer {m['val_chamfer']:.5g}"
                 if not math.isnan(m.get("val_accuracy", math.nan)):
