@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vaeviewer.errors import OptionError
-from vaeviewer.render import CloudLayer, OffscreenRenderer, comparison_image, save_png, shape_grid_image
+from vaeviewer.render import INPUT_GREY, CloudLayer, OffscreenRenderer, comparison_image, save_png, shape_grid_image
 
 
 def sphere(n: int, seed: int) -> np.ndarray:
@@ -74,3 +74,12 @@ def test_save_png_refuses_other_suffixes_and_unwritable_places(tmp_path: Path) -
     (tmp_path / "file").write_text("x")
     with pytest.raises(OptionError, match="cannot write"):
         save_png(image, tmp_path / "file" / "inside.png")
+
+
+@pytest.mark.parametrize("up", ["y", "z"])
+def test_camera_moves_between_frames(up: str) -> None:
+    cloud = sphere(500, 3) * np.array([1.0, 0.3, 0.3], dtype=np.float32)  # long along X
+    with OffscreenRenderer((128, 128), up=up) as renderer:
+        front = renderer.render([CloudLayer(cloud, INPUT_GREY)], azimuth=0.0)
+        turned = renderer.render([CloudLayer(cloud, INPUT_GREY)], azimuth=90.0)
+    assert np.abs(front.astype(int) - turned).sum() > 10_000, "an orbiting camera must change the picture"

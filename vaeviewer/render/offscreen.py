@@ -48,9 +48,17 @@ class OffscreenRenderer:
         Background colour.
     view : str
         Camera direction, one of :data:`CAMERA_DIRECTIONS`.
+    up : str
+        The clouds' up axis: ``y`` (ShapeNet, PointNet's h5, the built-in set) or ``z`` (raw ModelNet).
     """
 
-    def __init__(self, size: tuple[int, int] = (512, 512), background: str = "white", view: str = "isometric") -> None:
+    def __init__(
+        self, size: tuple[int, int] = (512, 512), background: str = "white", view: str = "isometric", up: str = "y"
+    ) -> None:
+        if view not in CAMERA_DIRECTIONS:
+            raise ValueError(f"unknown view {view!r}; one of {', '.join(CAMERA_DIRECTIONS)}")
+        if up not in ("y", "z"):
+            raise ValueError(f"up axis must be 'y' or 'z', got {up!r}")
         configure_headless()
         import pyvista as pv
 
@@ -60,9 +68,13 @@ class OffscreenRenderer:
         self._plotter.enable_parallel_projection()
         self._layers = 0
         self.view = view
+        self.up = up
 
-    def render(self, layers: list[CloudLayer], title: str = "") -> np.ndarray:
-        """Draw ``layers`` (replacing what was drawn before) and return the image, uint8 (h, w, 3)."""
+    def render(self, layers: list[CloudLayer], title: str = "", azimuth: float = 0.0) -> np.ndarray:
+        """Draw ``layers`` (replacing what was drawn before) and return the image, uint8 (h, w, 3).
+
+        ``azimuth`` turns the camera about the up axis by that many degrees (for orbits).
+        """
         plotter = self._plotter
         for k in range(len(layers), self._layers):
             plotter.remove_actor(f"cloud{k}", render=False)
@@ -80,16 +92,24 @@ class OffscreenRenderer:
             plotter.add_text(title, position="upper_edge", font_size=10, color="black", name="title")
         else:
             plotter.remove_actor("title", render=False)
-        self._frame_camera()
+        self._frame_camera(azimuth)
+        plotter.render()
         return plotter.screenshot(return_img=True)
 
-    def _frame_camera(self) -> None:
-        direction = np.asarray(CAMERA_DIRECTIONS[self.view], dtype=float)
+    def _frame_camera(self, azimuth: float = 0.0) -> None:
+        x, y, z = CAMERA_DIRECTIONS[self.view]
+        angle = np.radians(azimuth)
+        # Turn about the Y axis, then map Y-up directions to Z-up ones when the clouds are Z-up.
+        x, z = x * np.cos(angle) + z * np.sin(angle), -x * np.sin(angle) + z * np.cos(angle)
+        direction = np.array([x, y, z] if self.up == "y" else [x, -z, y], dtype=float)
         direction /= np.linalg.norm(direction)
+        up = np.array([0.0, 1.0, 0.0]) if self.up == "y" else np.array([0.0, 0.0, 1.0])
+        if self.view == "top":
+            up = np.array([0.0, 0.0, -1.0]) if self.up == "y" else np.array([0.0, 1.0, 0.0])
         camera = self._plotter.camera
         camera.focal_point = (0.0, 0.0, 0.0)
         camera.position = tuple(4.0 * direction)
-        camera.up = (0.0, 0.0, -1.0) if self.view == "top" else (0.0, 1.0, 0.0)
+        camera.up = tuple(up)
         # Clouds are scaled to the unit sphere: a fixed parallel scale frames every one alike.
         camera.parallel_scale = 1.08
         self._plotter.renderer.ResetCameraClippingRange()
