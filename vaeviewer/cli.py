@@ -46,6 +46,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--points", type=int, help="points per cloud, 2048 or 1024 (default: 2048)")
     p.add_argument("--latent-dim", type=int, help="latent size (default: 128)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default: 5e-4)")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"), help="learning-rate schedule over the epochs (default: constant)")
     p.add_argument("--beta", type=float, help="weight of the KL term (default: 1e-4)")
     p.add_argument("--prior-std", type=float, help="std of the Gaussian prior (default: 0.2)")
     p.add_argument("--classifier-weight", type=float, help="weight of the latent classifier's loss; 0 for none (default: 1)")
@@ -204,6 +205,7 @@ _TRAIN_OPTIONS = {
     "points": "num_points",
     "latent_dim": "latent_dim",
     "lr": "lr",
+    "lr_schedule": "lr_schedule",
     "beta": "beta",
     "prior_std": "prior_std",
     "classifier_weight": "classifier_weight",

@@ -192,3 +192,19 @@ def test_training_lowers_the_chamfer_distance_by_a_large_factor(tmp_path: Path) 
     clouds = torch.tensor(np.stack([split.points(int(i), 256) for i in subset]))
     after = score_clouds(model, clouds).chamfer_mean  # deterministic reconstructions of the training shapes
     assert after < before / 8, (before, after)
+
+
+def test_cosine_schedule_falls_from_lr_to_a_twentieth() -> None:
+    settings = TrainSettings(epochs=11, lr=1e-3, lr_schedule="cosine")
+    rates = [settings.lr_at(e) for e in range(11)]
+    assert rates[0] == pytest.approx(1e-3) and rates[-1] == pytest.approx(5e-5)
+    assert rates[5] == pytest.approx((1e-3 + 5e-5) / 2)
+    assert all(a > b for a, b in zip(rates, rates[1:]))
+    assert TrainSettings(epochs=11, lr=1e-3).lr_at(7) == 1e-3
+
+
+def test_the_history_records_the_learning_rate(tmp_path: Path) -> None:
+    list(train(tiny(tmp_path / "run", epochs=3, lr_schedule="cosine", val_split="")))
+    rows = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
+    assert [float(r["lr"]) for r in rows] == pytest.approx([1e-3, 0.000525, 5e-5], rel=1e-4)
+    assert all(r["val_chamfer"] == "nan" for r in rows)

@@ -21,6 +21,7 @@ HISTORY_COLUMNS = (
     "val_chamfer",
     "val_kl",
     "val_accuracy",
+    "lr",
     "seconds",
 )
 

@@ -230,8 +230,6 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
         if checkpoint.optimizer_state is None:
             raise CheckpointError(last_path, "holds no optimizer state, so training cannot resume from it")
         optimizer.load_state_dict(checkpoint.optimizer_state)
-        for group in optimizer.param_groups:
-            group["lr"] = settings.lr
         history = History(checkpoint.history)
         start_epoch, global_step = checkpoint.epoch, checkpoint.global_step
         start_step = int(checkpoint.extra.get("step_in_epoch", 0))
@@ -287,6 +285,8 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
     for epoch in range(start_epoch, settings.epochs):
         order = torch.randperm(n_train, generator=torch.Generator().manual_seed(_epoch_seed(settings.seed, epoch)))
         order = order.to(device)
+        for group in optimizer.param_groups:
+            group["lr"] = settings.lr_at(epoch)
         for step in range(start_step, steps_per_epoch):
             if control.is_paused and not control.should_stop:
                 yield RunPaused(global_step=global_step)
@@ -366,6 +366,7 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
             "train_kl": totals.mean("kl"),
             "train_classifier_loss": totals.mean("classifier_loss"),
             "train_accuracy": totals.mean("correct", over="labelled"),
+            "lr": settings.lr_at(epoch),
             "seconds": totals["seconds"],
         }
         if val_data is not None:

@@ -26,6 +26,10 @@ class TrainSettings:
         Shapes per optimizer step.
     lr : float
         Adam learning rate.
+    lr_schedule : str
+        ``constant``, or ``cosine``: the rate falls along a half cosine from ``lr`` at
+        the first epoch to ``lr / 20`` at the last. It is a function of the epoch
+        alone, so a resumed run follows the same schedule.
     beta : float
         Weight of the KL term in the loss ``chamfer + beta * KL + classifier_weight * NLL``.
     prior_std : float
@@ -53,6 +57,7 @@ class TrainSettings:
     epochs: int = 100
     batch_size: int = 32
     lr: float = 5e-4
+    lr_schedule: str = "constant"
     beta: float = 1e-4
     prior_std: float = 0.2
     num_points: int = 2048
@@ -81,6 +86,8 @@ class TrainSettings:
         for ok, message in checks:
             if not ok:
                 raise OptionError(message)
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise OptionError(f"--lr-schedule must be constant or cosine, got {self.lr_schedule!r}")
         if self.device != "auto" and self.device != "cpu" and not self.device.startswith("cuda"):
             raise OptionError(f"--device must be auto, cpu or cuda[:k], got {self.device!r}")
 
@@ -97,3 +104,13 @@ class TrainSettings:
     def with_changes(self, **changes: Any) -> "TrainSettings":
         """A copy with some settings changed (validated again)."""
         return replace(self, **changes)
+
+    def lr_at(self, epoch: int) -> float:
+        """The learning rate of epoch ``epoch`` (counted from 0) under :attr:`lr_schedule`."""
+        if self.lr_schedule == "constant" or self.epochs <= 1:
+            return self.lr
+        import math
+
+        progress = min(epoch, self.epochs - 1) / (self.epochs - 1)
+        floor = self.lr / 20
+        return floor + 0.5 * (self.lr - floor) * (1 + math.cos(math.pi * progress))
