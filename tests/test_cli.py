@@ -194,3 +194,15 @@ def test_ctrl_c_stops_after_the_step_and_saves(tmp_path: Path) -> None:
     from vaeviewer.model import load_checkpoint
 
     assert load_checkpoint(run / "last.pt").epoch < 50
+
+
+def test_pack_halves_the_checkpoint_and_keeps_the_model(trained_run: Path, tmp_path: Path) -> None:
+    packed = tmp_path / "packed.pt"
+    result = vaeviewer("pack", "--checkpoint", str(trained_run / "best.pt"), "--out", str(packed), "--half")
+    assert result.returncode == 0, result.stderr
+    assert packed.stat().st_size < 0.6 * (trained_run / "best.pt").stat().st_size
+    scores = [
+        json.loads(vaeviewer("evaluate", "--checkpoint", str(path), "--split", "test", "--json").stdout)["chamfer_mean"]
+        for path in (trained_run / "best.pt", packed)
+    ]
+    assert scores[1] == pytest.approx(scores[0], rel=1e-2)

@@ -93,6 +93,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:k] (default: auto)")
     p.set_defaults(handler=_cmd_evaluate)
+
+    p = sub.add_parser(
+        "pack",
+        help="shrink a checkpoint for sharing",
+        description="Write a checkpoint without its optimizer state, for using the model rather than training it "
+        "further; --half stores the weights in half precision (half the size).",
+    )
+    p.add_argument("--checkpoint", required=True, metavar="CKPT", help="checkpoint to pack")
+    p.add_argument("--out", required=True, metavar="OUT.pt", help="packed checkpoint to write")
+    p.add_argument("--half", action="store_true", help="store floating-point weights as float16")
+    p.set_defaults(handler=_cmd_pack)
     return parser
 
 
@@ -195,6 +206,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             f"median {figures['chamfer_median']:.5f}; classifier accuracy "
             + (f"{100 * accuracy:.1f} %" if accuracy is not None else "n/a")
         )
+    return 0
+
+
+def _cmd_pack(args: argparse.Namespace) -> int:
+    import dataclasses
+    from pathlib import Path
+
+    from vaeviewer.model import build_model, load_checkpoint, save_checkpoint
+
+    checkpoint = load_checkpoint(args.checkpoint)
+    build_model(checkpoint)  # refuse to pack weights that do not fit their config
+    packed = dataclasses.replace(checkpoint, optimizer_state=None, extra={})
+    path = save_checkpoint(args.out, packed, half_precision=args.half)
+    size = Path(path).stat().st_size / 2**20
+    print(f"vaeviewer: wrote {path} ({size:.1f} MB, epoch {checkpoint.epoch}, {checkpoint.config.num_points} points)", file=sys.stderr)
     return 0
 
 
