@@ -47,7 +47,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--latent-dim", type=int, help="latent size (default: 128)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default: 5e-4)")
     p.add_argument("--lr-schedule", choices=("constant", "cosine"), help="learning-rate schedule over the epochs (default: constant)")
-    p.add_argument("--beta", type=float, help="weight of the KL term (default: 1e-4)")
+    p.add_argument("--beta", type=float, help="weight of the KL term (default: 1e-5)")
     p.add_argument("--prior-std", type=float, help="std of the Gaussian prior (default: 0.2)")
     p.add_argument("--classifier-weight", type=float, help="weight of the latent classifier's loss; 0 for none (default: 1)")
     p.add_argument("--seed", type=int, help="random seed (default: 0)")
@@ -57,6 +57,36 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-every-steps", type=int, help="also save last.pt every this many steps")
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt")
     p.set_defaults(handler=_cmd_train)
+
+
+def _add_export_gif(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export-gif",
+        help="animate the interpolation between two shapes (GIF or MP4)",
+        description="Encode shapes I and J, walk from one latent mean to the other and draw the decoded clouds "
+        "as an animation: a GIF that loops forever, or an H.264 MP4, by the suffix of --out. The file appears "
+        "only when complete; Ctrl-C cancels and writes nothing.",
+    )
+    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
+    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
+    p.add_argument("--from", dest="from_index", type=int, required=True, metavar="I", help="index of shape A in the split")
+    p.add_argument("--to", dest="to_index", type=int, required=True, metavar="J", help="index of shape B in the split")
+    p.add_argument("--split", help="train or test (default: test when the data set has it)")
+    p.add_argument("--steps", type=int, default=12, help="interpolation steps, both shapes included (default: 12)")
+    p.add_argument("--fps", type=float, default=10.0, help="frames per second, at most 50 for a GIF (default: 10)")
+    p.add_argument("--size", type=int, default=512, help="frame height and panel width in pixels (default: 512)")
+    p.add_argument("--method", choices=("lerp", "slerp"), default="lerp",
+                   help="lerp: straight line; slerp: great circle, with the norm interpolated linearly (default: lerp)")
+    p.add_argument("--layout", choices=("single", "triptych"), default="single",
+                   help="single: the morph alone; triptych: A (grey) | morph (green) | B (grey) (default: single)")
+    p.add_argument("--orbit", action="store_true", help="turn the camera once around the shapes over the clip")
+    p.add_argument("--pingpong", action="store_true", help="play forward, then backward: 2*steps-2 frames")
+    p.add_argument("--up", choices=("y", "z"), default="y",
+                   help="the clouds' up axis: y for the built-in set, ShapeNet and PointNet's h5 files; "
+                   "z for raw ModelNet .off meshes (default: y)")
+    p.add_argument("--out", required=True, metavar="OUT.gif|OUT.mp4", help="animation to write")
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda[:k] for the model (default: cpu)")
+    p.set_defaults(handler=_cmd_export_gif)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, metavar="OUT.pt", help="packed checkpoint to write")
     p.add_argument("--half", action="store_true", help="store floating-point weights as float16")
     p.set_defaults(handler=_cmd_pack)
+
+    _add_export_gif(sub)
     return parser
 
 
@@ -318,4 +350,66 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"vaeviewer: error: training stopped: {finished.message}", file=sys.stderr)
         return EXIT_FAILED
     print(f"vaeviewer: {finished.message}", file=sys.stderr)
+    return 0
+
+
+def _cmd_export_gif(args: argparse.Namespace) -> int:
+    from vaeviewer.workflows.export import check_export_options
+
+    # Before the model and data load: a typo in --out should not cost seconds.
+    check_export_options(args.out, steps=args.steps, fps=args.fps, size=args.size, method=args.method,
+                         layout=args.layout, up=args.up)
+    from tqdm import tqdm
+
+    from vaeviewer.data import open_dataset
+    from vaeviewer.errors import OptionError
+    from vaeviewer.render.animation import animation_size
+    from vaeviewer.training import RunControl
+    from vaeviewer.workflows.export import export_interpolation
+    from vaeviewer.workflows.models import open_model
+
+    model, _ = open_model(args.checkpoint, args.device)
+    clouds, names = [], []
+    with open_dataset(args.data) as dataset:
+        split = _split_of(dataset, args.split)
+        for option, index in (("--from", args.from_index), ("--to", args.to_index)):
+            if not -len(split) <= index < len(split):
+                raise OptionError(f"{option} {index} is out of range: split {split.name!r} has {len(split)} shapes")
+            clouds.append(split.points(index, model.config.num_points))
+            names.append(split.shape_name(index))
+
+    control = RunControl()
+
+    def on_interrupt(signum: int, frame: Any) -> None:
+        # First Ctrl-C: cancel after this frame and remove the partial file; a second one interrupts at once.
+        control.stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        tqdm.write("vaeviewer: cancelling (Ctrl-C again to abort)", file=sys.stderr)
+
+    events = export_interpolation(
+        model, clouds[0], clouds[1], args.out, steps=args.steps, fps=args.fps, size=args.size,
+        method=args.method, layout=args.layout, orbit=args.orbit, pingpong=args.pingpong, up=args.up,
+        labels=(f"A: {names[0]}", f"B: {names[1]}"), control=control,
+    )
+    previous = signal.signal(signal.SIGINT, on_interrupt)
+    bar = None
+    last = None
+    try:
+        for last in events:
+            if bar is None:
+                bar = tqdm(total=last.total, unit="frame", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+            bar.set_description(last.stage, refresh=False)
+            bar.update(last.frame - bar.n)
+    finally:
+        events.close()  # on a second Ctrl-C: removes the partial file now, not at garbage collection
+        if bar is not None:
+            bar.close()
+        signal.signal(signal.SIGINT, previous)
+    if last is None or last.stage != "done":
+        print("vaeviewer: export cancelled; nothing written", file=sys.stderr)
+        return 130
+    width, height = animation_size(args.layout, args.size)
+    size = last.path.stat().st_size / 2**20
+    print(f"vaeviewer: wrote {last.path} ({last.total} frames, {width}x{height}, {args.fps:g} fps, {size:.1f} MB)",
+          file=sys.stderr)
     return 0

@@ -1,21 +1,51 @@
-"""One reused off-screen plotter that turns point clouds into images."""
+"""One reused off-screen plotter that turns point clouds into images.
+
+:class:`OffscreenRenderer` keeps one plotter for its whole life and, frame after
+frame, one actor per layer: a new frame copies the points (and values) into the
+arrays VTK already holds and changes only the actors' properties. An actor is
+made again only when its layer's number of points changes. A long animation or
+a thousand thumbnails therefore neither allocate VTK objects per frame nor grow
+in memory.
+"""
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["CloudLayer", "OffscreenRenderer", "configure_headless", "CAMERA_DIRECTIONS"]
+from vaeviewer.render.colors import ERROR_CMAP, INPUT_GREY, colormap_table
 
-#: Where the camera looks from, for a Y-up cloud centred at the origin.
+__all__ = [
+    "CAMERA_DIRECTIONS",
+    "CLOUD_STYLES",
+    "UP_AXES",
+    "CloudLayer",
+    "OffscreenRenderer",
+    "configure_headless",
+]
+
+#: Where the camera looks from, for a Y-up cloud centred at the origin whose front faces +Z.
+#: For Z-up clouds the same directions are turned by 90 degrees about X (+Y up becomes +Z up,
+#: the +Z front becomes -Y), which is how raw ModelNet meshes stand.
 CAMERA_DIRECTIONS = {
     "isometric": (1.0, 0.8, 1.4),
     "front": (0.0, 0.0, 1.0),
     "side": (1.0, 0.0, 0.0),
     "top": (0.0, 1.0, 0.0),
 }
+
+#: How a cloud's points are drawn: shaded spheres (depth reads well) or flat squares (exact colours).
+CLOUD_STYLES = ("spheres", "points")
+
+#: The up axes clouds come with: ``y`` (ShapeNet, PointNet's h5, the built-in set), ``z`` (raw ModelNet).
+UP_AXES = ("y", "z")
+
+# Clouds are scaled to the unit sphere: one fixed parallel scale frames every cloud alike, so
+# that sizes compare between pictures (a camera reset would blow small clouds up).
+_PARALLEL_SCALE = 1.08
 
 
 def configure_headless() -> None:
@@ -30,15 +60,79 @@ def configure_headless() -> None:
 
 @dataclass(frozen=True)
 class CloudLayer:
-    """One cloud to draw: float (n, 3) points in one colour, as shaded spheres."""
+    """One cloud to draw.
+
+    Parameters
+    ----------
+    points : numpy.ndarray
+        float (n, 3) points.
+    color : str or tuple of float
+        Colour of every point (a name, ``#rrggbb`` or RGB in 0..1); unused when ``scalars`` is given.
+    point_size : float
+        Diameter of a point in pixels.
+    style : str
+        ``"spheres"`` (shaded) or ``"points"`` (flat squares), one of :data:`CLOUD_STYLES`.
+    scalars : numpy.ndarray, optional
+        One value per point (e.g. its error); the points are then coloured by ``cmap`` and the
+        picture gets a colour bar.
+    cmap : str
+        matplotlib colour map of ``scalars``; perceptually uniform ``viridis`` by default.
+    clim : tuple of float, optional
+        Values at the two ends of the colour map (values beyond are clamped); the range of
+        ``scalars`` by default. Give it to compare pictures on one scale.
+    scalar_title : str
+        Title of the colour bar: what the values are, in which unit.
+    """
 
     points: np.ndarray
-    color: str | tuple[float, float, float]
+    color: str | tuple[float, float, float] = INPUT_GREY
     point_size: float = 5.0
+    style: str = "spheres"
+    scalars: np.ndarray | None = None
+    cmap: str = ERROR_CMAP
+    clim: tuple[float, float] | None = None
+    scalar_title: str = ""
+
+    def __post_init__(self) -> None:
+        if self.style not in CLOUD_STYLES:
+            raise ValueError(f"unknown cloud style {self.style!r}; one of {', '.join(CLOUD_STYLES)}")
+        shape = np.shape(self.points)
+        if len(shape) != 2 or shape[1] != 3:
+            raise ValueError(f"points must be an (n, 3) array, got shape {shape}")
+        if self.scalars is not None and np.shape(self.scalars) != (shape[0],):
+            raise ValueError(f"scalars must hold one value per point ({shape[0]}), got shape {np.shape(self.scalars)}")
+
+    def value_range(self) -> tuple[float, float]:
+        """The values at the ends of the colour map: ``clim``, else the range of ``scalars``.
+
+        An empty or constant range is widened a little, since VTK needs low < high.
+        """
+        if self.clim is not None:
+            low, high = (float(v) for v in self.clim)
+        elif self.scalars is not None and np.size(self.scalars):
+            low, high = float(np.nanmin(self.scalars)), float(np.nanmax(self.scalars))
+        else:
+            low, high = 0.0, 1.0
+        if not high > low:
+            high = low + max(abs(low) * 1e-6, 1e-12)
+        return low, high
+
+
+@dataclass
+class _Actor:
+    """What the renderer keeps of one layer between frames."""
+
+    mesh: Any  # pyvista.PolyData whose point arrays are overwritten frame after frame
+    actor: Any  # vtkActor
+    table: Any = None  # vtkLookupTable of the layer's colour map, made on first use
+    cmap: str = ""
 
 
 class OffscreenRenderer:
     """Render clouds to RGB images with one plotter that is reused for every frame.
+
+    VTK objects belong to the thread that made them: create, use and close a
+    renderer on one thread (the GUI thread in the window).
 
     Parameters
     ----------
@@ -49,52 +143,218 @@ class OffscreenRenderer:
     view : str
         Camera direction, one of :data:`CAMERA_DIRECTIONS`.
     up : str
-        The clouds' up axis: ``y`` (ShapeNet, PointNet's h5, the built-in set) or ``z`` (raw ModelNet).
+        The clouds' up axis, one of :data:`UP_AXES`.
     """
 
     def __init__(
         self, size: tuple[int, int] = (512, 512), background: str = "white", view: str = "isometric", up: str = "y"
     ) -> None:
-        if view not in CAMERA_DIRECTIONS:
-            raise ValueError(f"unknown view {view!r}; one of {', '.join(CAMERA_DIRECTIONS)}")
-        if up not in ("y", "z"):
-            raise ValueError(f"up axis must be 'y' or 'z', got {up!r}")
-        configure_headless()
-        import pyvista as pv
-
-        self._pv = pv
-        self._plotter = pv.Plotter(off_screen=True, window_size=list(size))
-        self._plotter.set_background(background)
-        self._plotter.enable_parallel_projection()
-        self._layers = 0
         self.view = view
         self.up = up
+        configure_headless()
+        import pyvista as pv
+        from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 
-    def render(self, layers: list[CloudLayer], title: str = "", azimuth: float = 0.0) -> np.ndarray:
-        """Draw ``layers`` (replacing what was drawn before) and return the image, uint8 (h, w, 3).
+        self._pv = pv
+        self._size = (int(size[0]), int(size[1]))
+        self._plotter = pv.Plotter(off_screen=True, window_size=list(self._size))
+        self._plotter.set_background(background)
+        self._plotter.enable_parallel_projection()
+        self._text_color = (1.0, 1.0, 1.0) if pv.Color(background).float_rgb[1] < 0.5 else (0.0, 0.0, 0.0)
+        self._actors: list[_Actor] = []
+        renderer = self._plotter.renderer
+        # Texts and colour bar are made once and only changed afterwards, like the clouds.
+        self._title = self._text_actor(top=True)
+        self._caption = self._text_actor(top=False)
+        self._bar = vtkScalarBarActor()
+        self._style_bar()
+        for prop in (self._title, self._caption, self._bar):
+            prop.SetVisibility(False)
+            renderer.AddViewProp(prop)
 
-        ``azimuth`` turns the camera about the up axis by that many degrees (for orbits).
+    @property
+    def view(self) -> str:
+        """Camera direction, one of :data:`CAMERA_DIRECTIONS`; may change between frames."""
+        return self._view
+
+    @view.setter
+    def view(self, value: str) -> None:
+        if value not in CAMERA_DIRECTIONS:
+            raise ValueError(f"unknown view {value!r}; one of {', '.join(CAMERA_DIRECTIONS)}")
+        self._view = value
+
+    @property
+    def up(self) -> str:
+        """The clouds' up axis, one of :data:`UP_AXES`; may change between frames."""
+        return self._up
+
+    @up.setter
+    def up(self, value: str) -> None:
+        if value not in UP_AXES:
+            raise ValueError(f"up axis must be 'y' or 'z', got {value!r}")
+        self._up = value
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """Width and height of the images in pixels."""
+        return self._size
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has released the plotter."""
+        return self._plotter is None
+
+    def render(self, layers: list[CloudLayer], title: str = "", azimuth: float = 0.0, *, caption: str = "") -> np.ndarray:
+        """Draw ``layers`` (replacing what was drawn before) and return the image.
+
+        Parameters
+        ----------
+        layers : list of CloudLayer
+            Clouds to draw, later ones over earlier ones where they overlap.
+        title : str
+            Text along the top edge, shrunk to fit the width.
+        azimuth : float
+            Turn the camera about the up axis by this many degrees (for orbits).
+        caption : str
+            Smaller text along the bottom edge (a legend, a figure).
+
+        Returns
+        -------
+        numpy.ndarray
+            uint8 (height, width, 3).
         """
-        plotter = self._plotter
-        for k in range(len(layers), self._layers):
-            plotter.remove_actor(f"cloud{k}", render=False)
+        if self._plotter is None:
+            raise RuntimeError("the renderer is closed")
         for k, layer in enumerate(layers):
-            plotter.add_points(
-                np.asarray(layer.points, dtype=np.float32),
-                color=layer.color,
-                point_size=layer.point_size,
-                render_points_as_spheres=True,
-                name=f"cloud{k}",
-                reset_camera=False,
-            )
-        self._layers = len(layers)
-        if title:
-            plotter.add_text(title, position="upper_edge", font_size=10, color="black", name="title")
-        else:
-            plotter.remove_actor("title", render=False)
+            self._draw(k, layer)
+        for kept in self._actors[len(layers) :]:
+            # Hidden, not removed: the next frame with as many layers reuses it.
+            kept.actor.SetVisibility(False)
+        self._show_bar(layers)
+        self._set_text(self._title, title, self._font_size())
+        self._set_text(self._caption, caption, max(7, round(0.8 * self._font_size())))
         self._frame_camera(azimuth)
-        plotter.render()
-        return plotter.screenshot(return_img=True)
+        self._plotter.render()
+        return np.asarray(self._plotter.screenshot(return_img=True))[..., :3]
+
+    def _draw(self, k: int, layer: CloudLayer) -> None:
+        points = np.asarray(layer.points, dtype=np.float32)
+        if k < len(self._actors) and self._actors[k].mesh.n_points == len(points):
+            kept = self._actors[k]
+            # Copy into the array VTK already holds; pyvista marks it modified.
+            kept.mesh.points[:] = points
+        else:
+            kept = self._make_actor(k, points)
+        actor = kept.actor
+        prop = actor.GetProperty()
+        prop.SetPointSize(float(layer.point_size))
+        spheres = layer.style == "spheres"
+        prop.SetRenderPointsAsSpheres(spheres)
+        # Flat points carry exact colours (a legend reads them); spheres are shaded to show depth.
+        prop.SetLighting(spheres)
+        mapper = actor.GetMapper()
+        if layer.scalars is None:
+            mapper.ScalarVisibilityOff()
+            prop.SetColor(self._pv.Color(layer.color).float_rgb)
+        else:
+            values = np.asarray(layer.scalars, dtype=np.float32)
+            data = kept.mesh.point_data
+            if "values" in data:
+                data["values"][:] = values
+            else:
+                data.set_array(values.copy(), "values")
+                data.active_scalars_name = "values"
+            if kept.cmap != layer.cmap:
+                kept.table, kept.cmap = colormap_table(layer.cmap), layer.cmap
+                mapper.SetLookupTable(kept.table)
+            low, high = layer.value_range()
+            kept.table.SetRange(low, high)
+            mapper.SetScalarRange(low, high)
+            mapper.SetScalarModeToUsePointData()
+            mapper.ScalarVisibilityOn()
+        actor.SetVisibility(True)
+
+    def _make_actor(self, k: int, points: np.ndarray) -> _Actor:
+        """A new actor for layer ``k`` (replacing one whose point count differed)."""
+        from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+
+        renderer = self._plotter.renderer
+        if k < len(self._actors):
+            renderer.RemoveViewProp(self._actors[k].actor)
+        # A private copy: frames overwrite it in place, and must not overwrite the caller's array.
+        mesh = self._pv.PolyData(points.copy())
+        mapper = vtkPolyDataMapper()
+        mapper.SetInputData(mesh)
+        mapper.ScalarVisibilityOff()
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        renderer.AddViewProp(actor)
+        kept = _Actor(mesh, actor)
+        if k < len(self._actors):
+            self._actors[k] = kept
+        else:
+            self._actors.append(kept)
+        return kept
+
+    def _show_bar(self, layers: list[CloudLayer]) -> None:
+        """One colour bar, for the first layer coloured by values."""
+        for k, layer in enumerate(layers):
+            if layer.scalars is not None:
+                self._bar.SetLookupTable(self._actors[k].table)
+                self._bar.SetTitle(layer.scalar_title or " ")
+                self._bar.SetVisibility(True)
+                return
+        self._bar.SetVisibility(False)
+
+    def _font_size(self) -> int:
+        """Title size in pixels: readable in a 128 px thumbnail, not shouting in a 1024 px figure."""
+        return int(np.clip(round(0.042 * min(self._size)), 9, 20))
+
+    def _text_actor(self, top: bool) -> Any:
+        from vtkmodules.vtkRenderingCore import vtkTextActor
+
+        actor = vtkTextActor()
+        text = actor.GetTextProperty()
+        text.SetColor(self._text_color)
+        text.SetFontFamilyToArial()
+        text.SetJustificationToCentered()
+        if top:
+            text.SetVerticalJustificationToTop()
+        else:
+            text.SetVerticalJustificationToBottom()
+        margin = max(3, round(0.012 * self._size[1]))
+        actor.SetPosition(self._size[0] / 2, self._size[1] - margin if top else margin)
+        return actor
+
+    def _set_text(self, actor: Any, text: str, font_size: int) -> None:
+        if not text:
+            actor.SetVisibility(False)
+            return
+        fitted, size = _fit_text(text, font_size, self._size[0] - 8)
+        actor.GetTextProperty().SetFontSize(size)
+        actor.SetInput(fitted)
+        actor.SetVisibility(True)
+
+    def _style_bar(self) -> None:
+        bar = self._bar
+        width, height = self._size
+        bar.SetOrientationToVertical()
+        bar.SetNumberOfLabels(5)
+        bar.SetLabelFormat("%.2g")
+        bar.SetBarRatio(0.3)
+        bar.UnconstrainedFontSizeOn()
+        bar.SetPosition(0.86, 0.18)
+        bar.SetWidth(0.12)
+        bar.SetHeight(0.62)
+        bar.SetTextPositionToPrecedeScalarBar()
+        label_size = max(7, round(0.7 * self._font_size()))
+        for text in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
+            text.SetColor(self._text_color)
+            text.SetFontFamilyToArial()
+            text.BoldOff()
+            text.ItalicOff()
+            text.ShadowOff()
+            text.SetFontSize(label_size)
 
     def _frame_camera(self, azimuth: float = 0.0) -> None:
         x, y, z = CAMERA_DIRECTIONS[self.view]
@@ -105,21 +365,58 @@ class OffscreenRenderer:
         direction /= np.linalg.norm(direction)
         up = np.array([0.0, 1.0, 0.0]) if self.up == "y" else np.array([0.0, 0.0, 1.0])
         if self.view == "top":
+            # Looking down, the front (+Z, or -Y for Z-up) is at the bottom of the picture.
             up = np.array([0.0, 0.0, -1.0]) if self.up == "y" else np.array([0.0, 1.0, 0.0])
         camera = self._plotter.camera
         camera.focal_point = (0.0, 0.0, 0.0)
         camera.position = tuple(4.0 * direction)
         camera.up = tuple(up)
-        # Clouds are scaled to the unit sphere: a fixed parallel scale frames every one alike.
-        camera.parallel_scale = 1.08
+        camera.parallel_scale = _PARALLEL_SCALE
         self._plotter.renderer.ResetCameraClippingRange()
 
     def close(self) -> None:
-        """Release the plotter and its VTK objects."""
+        """Release the plotter and its VTK objects; closing twice is harmless."""
+        if self._plotter is None:
+            return
+        self._actors.clear()
+        self._title = self._caption = self._bar = None
         self._plotter.close()
+        self._plotter = None
 
     def __enter__(self) -> "OffscreenRenderer":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _fit_text(text: str, font_size: int, max_width: int, smallest: int = 7) -> tuple[str, int]:
+    """``text`` and a font size at which its widest line fits ``max_width`` pixels.
+
+    Shrinks the font down to ``smallest``; a text still too wide loses characters
+    in its middle (``night_st...0001``), where names differ least.
+    """
+    import vtkmodules.vtkRenderingFreeType  # noqa: F401  (registers the text renderer it measures with)
+    from vtkmodules.vtkRenderingCore import vtkTextProperty, vtkTextRenderer
+
+    renderer = vtkTextRenderer.GetInstance()
+    prop = vtkTextProperty()
+    prop.SetFontFamilyToArial()
+
+    def width(candidate: str, size: int) -> int:
+        prop.SetFontSize(size)
+        box = [0, 0, 0, 0]
+        renderer.GetBoundingBox(prop, candidate, box, 72)
+        return box[1] - box[0]
+
+    size = font_size
+    while size > smallest and width(text, size) > max_width:
+        size -= 1
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        keep = len(line)
+        while keep > 2 and width(line, size) > max_width:
+            keep -= 1
+            line = lines[i][: (keep + 1) // 2] + "..." + lines[i][len(lines[i]) - keep // 2 :]
+        lines[i] = line
+    return "\n".join(lines), size

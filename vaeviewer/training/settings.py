@@ -58,7 +58,7 @@ class TrainSettings:
     batch_size: int = 32
     lr: float = 5e-4
     lr_schedule: str = "constant"
-    beta: float = 1e-4
+    beta: float = 1e-5
     prior_std: float = 0.2
     num_points: int = 2048
     latent_dim: int = 128
