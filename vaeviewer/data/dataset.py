@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from vaeviewer.errors import OptionError
+
 __all__ = ["ShapeSet", "ShapeSplit"]
 
 
@@ -85,6 +87,8 @@ class ShapeSet(abc.ABC):
         Names of all classes, shared by every split.
     warnings : list of str
         Problems found while opening (files skipped, ...), one line each.
+
+    Subclasses fill ``_splits`` (name to split, in display order).
     """
 
     path: Path
@@ -92,14 +96,18 @@ class ShapeSet(abc.ABC):
     class_names: tuple[str, ...]
     warnings: list[str]
 
+    _splits: dict[str, ShapeSplit]
+
     @property
-    @abc.abstractmethod
     def split_names(self) -> tuple[str, ...]:
         """Names of the splits, e.g. ``("train", "test")`` or ``("all",)``."""
+        return tuple(self._splits)
 
-    @abc.abstractmethod
     def split(self, name: str) -> ShapeSplit:
         """The split called ``name``; raises :class:`~vaeviewer.errors.OptionError` if absent."""
+        if name not in self._splits:
+            raise OptionError(f"{self.path} has no split {name!r} (it has {', '.join(self._splits)})")
+        return self._splits[name]
 
     def default_split(self, preferred: str = "test") -> ShapeSplit:
         """``preferred`` if the set has it, else its first split."""

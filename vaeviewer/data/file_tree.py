@@ -24,7 +24,7 @@ import numpy as np
 
 from vaeviewer.data.dataset import ShapeSet, ShapeSplit
 from vaeviewer.data.shape_files import SHAPE_FILE_EXTENSIONS, peek_point_count, read_shape_file, shape_file_points
-from vaeviewer.errors import DataFileError, OptionError
+from vaeviewer.errors import DataFileError
 
 __all__ = ["FileTreeSet", "FileTreeSplit", "SingleFileSet", "class_from_stem"]
 
@@ -246,17 +246,6 @@ class FileTreeSet(ShapeSet):
                 np.array([index[classes[k]] for k in members], dtype=np.int64), self.path, self.warnings,
             )
 
-    @property
-    def split_names(self) -> tuple[str, ...]:
-        """``("train", "test")`` (those present) for a ModelNet-style tree, else ``("all",)``."""
-        return tuple(self._splits)
-
-    def split(self, name: str) -> FileTreeSplit:
-        """The split called ``name``; raises :class:`~vaeviewer.errors.OptionError` if absent."""
-        if name not in self._splits:
-            raise OptionError(f"{self.path} has no split {name!r} (it has {', '.join(self._splits)})")
-        return self._splits[name]
-
 
 class SingleFileSet(ShapeSet):
     """One shape file as a data set: split ``all`` with one shape.
@@ -277,16 +266,6 @@ class SingleFileSet(ShapeSet):
         self.warnings: list[str] = []
         peek_point_count(self.path)  # raises for a missing, unsupported or headless file
         self.class_names = (class_from_stem(self.path.stem) or "unknown",)
-        self._split = FileTreeSplit("all", self.class_names, [self.path], np.zeros(1, dtype=np.int64),
-                                    self.path, self.warnings)
-
-    @property
-    def split_names(self) -> tuple[str, ...]:
-        """``("all",)``."""
-        return ("all",)
-
-    def split(self, name: str) -> FileTreeSplit:
-        """The split ``all``; raises :class:`~vaeviewer.errors.OptionError` for any other name."""
-        if name != "all":
-            raise OptionError(f"{self.path} is a single file; its only split is 'all'")
-        return self._split
+        self._splits = {
+            "all": FileTreeSplit("all", self.class_names, [self.path], np.zeros(1, dtype=np.int64), self.path, self.warnings)
+        }

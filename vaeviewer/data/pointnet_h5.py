@@ -314,17 +314,6 @@ class PointNetH5Set(ShapeSet):
         order = {name: k for k, name in enumerate(_SPLIT_ORDER)}
         return dict(sorted(layout.items(), key=lambda item: order.get(item[0], len(order))))
 
-    @property
-    def split_names(self) -> tuple[str, ...]:
-        """Names of the splits, ``train`` before ``val`` before ``test``."""
-        return tuple(self._splits)
-
-    def split(self, name: str) -> PointNetH5Split:
-        """The split called ``name``; raises :class:`~vaeviewer.errors.OptionError` if absent."""
-        if name not in self._splits:
-            raise OptionError(f"{self.path} has no split {name!r} (it has {', '.join(self._splits)})")
-        return self._splits[name]
-
     def close(self) -> None:
         """Close every shard's HDF5 file; the set cannot be read afterwards."""
         for shard in self._shards:
