@@ -102,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH", help="data set folder, .h5, shape file, or 'builtin'")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--grid", metavar="OUT.png", help="also draw a grid of shapes into this image")
+    p.add_argument("--up", choices=("y", "z"), default="y",
+                   help="the clouds' up axis in --grid: y for the built-in set, ShapeNet and PointNet's h5 files; "
+                   "z for raw ModelNet (default: y)")
     p.set_defaults(handler=_cmd_inspect)
 
     _add_train(sub)
@@ -111,7 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
     p.add_argument("--index", type=int, required=True, metavar="I", help="shape index in the split")
     p.add_argument("--split", help="train or test (default: test when the data set has it)")
-    p.add_argument("--out", metavar="OUT.png", help="draw input (grey) and reconstruction (green) into this image")
+    p.add_argument("--out", metavar="OUT.png", help="draw the input and its reconstruction into this image (see --mode)")
+    p.add_argument("--mode", choices=("overlay", "side", "error", "all"), default="all",
+                   help="overlay: input (grey) under reconstruction (green); side: input | reconstruction; "
+                   "error: both coloured by their squared distance to the other cloud (the two terms of the "
+                   "Chamfer distance); all: every panel (default: all)")
+    p.add_argument("--up", choices=("y", "z"), default="y",
+                   help="the clouds' up axis: y for the built-in set, ShapeNet and PointNet's h5 files; "
+                   "z for raw ModelNet (default: y)")
+    p.add_argument("--error-max", type=float, metavar="E",
+                   help="squared distance at the top of the error colours; give the same value to compare "
+                   "pictures (default: the 99th percentile of this shape's errors)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda[:k] (default: cpu)")
     p.set_defaults(handler=_cmd_reconstruct)
@@ -184,7 +197,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
 
         with open_dataset(args.path) as dataset:
             clouds, captions = grid_sample(dataset.default_split("train"))
-        save_png(shape_grid_image(clouds, captions), args.grid)
+        save_png(shape_grid_image(clouds, captions, up=args.up), args.grid)
     print(json.dumps(summary) if args.json else format_inspection(summary))
     return 0
 
@@ -204,6 +217,10 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
     from vaeviewer.workflows.models import open_model
     from vaeviewer.workflows.reconstruct import reconstruct_shape
 
+    if args.error_max is not None and not args.error_max > 0:
+        from vaeviewer.errors import OptionError
+
+        raise OptionError(f"--error-max {args.error_max}: must be a squared distance > 0")
     model, checkpoint = open_model(args.checkpoint, args.device)
     with open_dataset(args.data) as dataset:
         result = reconstruct_shape(model, _split_of(dataset, args.split), args.index, checkpoint.class_names)
@@ -211,7 +228,11 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
         from vaeviewer.render import comparison_image, save_png
 
         title = f"{result.shape_name} ({result.class_name})  CD {result.chamfer:.5f}"
-        save_png(comparison_image(result.input_points, result.reconstruction, title), args.out)
+        image = comparison_image(
+            result.input_points, result.reconstruction, title, mode=args.mode, up=args.up,
+            input_error=result.input_error, reconstruction_error=result.reconstruction_error, error_max=args.error_max,
+        )
+        save_png(image, args.out)
     if args.json:
         _print_json({"index": result.index, "class": result.class_name, "chamfer": result.chamfer,
                      "split": result.split, "shape": result.shape_name, "predicted_class": result.predicted_class or None})
@@ -397,7 +418,8 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
     try:
         for last in events:
             if bar is None:
-                bar = tqdm(total=last.total, unit="frame", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+                bar = tqdm(total=last.total, desc=last.stage, unit="frame", file=sys.stderr, mininterval=0.5,
+                           dynamic_ncols=True)
             bar.set_description(last.stage, refresh=False)
             bar.update(last.frame - bar.n)
     finally:
@@ -409,7 +431,8 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
         print("vaeviewer: export cancelled; nothing written", file=sys.stderr)
         return 130
     width, height = animation_size(args.layout, args.size)
-    size = last.path.stat().st_size / 2**20
-    print(f"vaeviewer: wrote {last.path} ({last.total} frames, {width}x{height}, {args.fps:g} fps, {size:.1f} MB)",
+    size = last.path.stat().st_size
+    amount = f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.0f} kB"
+    print(f"vaeviewer: wrote {last.path} ({last.total} frames, {width}x{height}, {args.fps:g} fps, {amount})",
           file=sys.stderr)
     return 0

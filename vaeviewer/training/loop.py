@@ -53,6 +53,7 @@ from vaeviewer.training.events import (
     ValidationEnded,
 )
 from vaeviewer.training.history import History, write_text_atomic
+from vaeviewer.training.memory import keep_freed_memory
 from vaeviewer.training.settings import TrainSettings
 from vaeviewer.training.validation import score_clouds
 
@@ -185,6 +186,7 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
         folder that cannot be written. Files already written stay intact.
     """
     control = control or RunControl()
+    keep_freed_memory()
     out_dir = Path(settings.out_dir)
     last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
     if not resume and last_path.exists():
