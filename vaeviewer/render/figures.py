@@ -38,7 +38,8 @@ __all__ = [
 #:     missed), every reconstructed point by its squared distance to the nearest input point
 #:     (where points were put where nothing is); one colour scale, one colour bar;
 #: ``all``
-#:     input | reconstruction | overlay above the two error panels and a summary of the numbers.
+#:     input | reconstruction | overlay above the two error panels, their colour bar and a
+#:     summary of the numbers.
 COMPARISON_MODES = ("overlay", "side", "error", "all")
 
 _OVERLAY_LEGEND = "grey: input    green: reconstruction"
@@ -116,8 +117,9 @@ def comparison_image(
     Returns
     -------
     numpy.ndarray
-        uint8 RGB image: ``overlay`` (size, size); ``side`` and ``error`` (band + size,
-        2 * size); ``all`` (band + 2 * size, 3 * size), where ``band`` is the title's strip.
+        uint8 RGB image: ``overlay`` (size, size); ``side`` (band + size, 2 * size);
+        ``error`` (band + size, 2 * size + bar); ``all`` (band + 2 * size, 3 * size + bar),
+        where ``band`` is the strip of the title and ``bar`` that of the colour bar.
     """
     if mode not in COMPARISON_MODES:
         raise ValueError(f"unknown comparison mode {mode!r}; one of {', '.join(COMPARISON_MODES)}")
@@ -142,7 +144,11 @@ def comparison_image(
             panels = np.concatenate(errors, axis=1)
         else:
             overlay = renderer.render([grey, green], "overlay", caption=_OVERLAY_LEGEND)
-            panels = np.concatenate([np.concatenate([*side, overlay], axis=1), np.concatenate(errors, axis=1)], axis=0)
+            top = np.concatenate([*side, overlay], axis=1)
+            bottom = np.concatenate(errors, axis=1)
+            # The colour bar stands beside the error panels only: white beside the row above.
+            top = np.pad(top, ((0, 0), (0, bottom.shape[1] - top.shape[1]), (0, 0)), constant_values=255)
+            panels = np.concatenate([top, bottom], axis=0)
         return np.concatenate([_title_band(renderer, title, panels.shape[1]), panels], axis=0)
 
 
@@ -156,8 +162,8 @@ def _error_panels(
     point_size: float,
     full: bool,
 ) -> list[np.ndarray]:
-    """The input and the reconstruction coloured by their errors on one scale, and with
-    ``full`` a third panel with the numbers."""
+    """The input and the reconstruction coloured by their errors on one scale, a strip with
+    the colour bar, and with ``full`` a panel with the numbers."""
     if input_error is None:
         input_error = nearest_squared_distance(grey.points, green.points)
     if reconstruction_error is None:
@@ -168,14 +174,23 @@ def _error_panels(
     top = float(error_max) if error_max is not None else float(np.percentile(both, 99)) if both.size else 1.0
     clim = (0.0, top if top > 0 else 1e-6)
 
-    def coloured(layer: CloudLayer, values: np.ndarray) -> CloudLayer:
-        return CloudLayer(layer.points, point_size=point_size, scalars=values, cmap=ERROR_CMAP, clim=clim, scalar_title=ERROR_TITLE)
+    def coloured(points: np.ndarray, values: np.ndarray, bar: bool = False) -> CloudLayer:
+        return CloudLayer(
+            points, point_size=point_size, scalars=values, cmap=ERROR_CMAP, clim=clim, scalar_title=ERROR_TITLE, scalar_bar=bar
+        )
 
     missed, spurious = float(input_error.mean()), float(reconstruction_error.mean())
     panels = [
-        renderer.render([coloured(grey, input_error)], "input: distance to reconstruction", caption=f"mean {missed:.5f}"),
-        renderer.render([coloured(green, reconstruction_error)], "reconstruction: distance to input", caption=f"mean {spurious:.5f}"),
+        renderer.render([coloured(grey.points, input_error)], "input: distance to reconstruction", caption=f"mean {missed:.5f}"),
+        renderer.render(
+            [coloured(green.points, reconstruction_error)], "reconstruction: distance to input", caption=f"mean {spurious:.5f}"
+        ),
     ]
+    # Drawn once, outside the panels, so that it never covers a wide shape.
+    bar = renderer.render([coloured(np.empty((0, 3), np.float32), np.empty(0, np.float32), bar=True)])
+    inked = np.flatnonzero((bar < 230).any(axis=(0, 2)))
+    left = max(0, int(inked[0]) - max(4, bar.shape[1] // 64)) if inked.size else bar.shape[1]
+    panels.append(bar[:, left:])
     if full:
         summary = "\n".join(
             [
@@ -185,7 +200,7 @@ def _error_panels(
                 "",
                 f"worst input point {float(input_error.max()):.4f}",
                 f"worst reconstructed point {float(reconstruction_error.max()):.4f}",
-                f"colour scale 0 to {clim[1]:.4g} (squared distance)",
+                f"colours from 0 to {clim[1]:.4g}",
             ]
         )
         panels.append(renderer.render([], summary))

@@ -10,6 +10,7 @@ in memory.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,9 @@ class CloudLayer:
         ``scalars`` by default. Give it to compare pictures on one scale.
     scalar_title : str
         Title of the colour bar: what the values are, in which unit.
+    scalar_bar : bool
+        Whether a layer with ``scalars`` shows its colour bar (at the right edge). Figures
+        whose panels share one scale turn it off and draw the bar once, beside them.
     """
 
     points: np.ndarray
@@ -92,6 +96,7 @@ class CloudLayer:
     cmap: str = ERROR_CMAP
     clim: tuple[float, float] | None = None
     scalar_title: str = ""
+    scalar_bar: bool = True
 
     def __post_init__(self) -> None:
         if self.style not in CLOUD_STYLES:
@@ -167,8 +172,10 @@ class OffscreenRenderer:
         self._title = self._text_actor(top=True)
         self._caption = self._text_actor(top=False)
         self._bar = vtkScalarBarActor()
+        # The bar's own title is clipped to the bar's narrow box; a text of ours is not.
+        self._bar_title = self._text_actor(top=False)
         self._style_bar()
-        for prop in (self._title, self._caption, self._bar):
+        for prop in (self._title, self._caption, self._bar, self._bar_title):
             prop.SetVisibility(False)
             renderer.AddViewProp(prop)
 
@@ -297,18 +304,22 @@ class OffscreenRenderer:
         return kept
 
     def _show_bar(self, layers: list[CloudLayer]) -> None:
-        """One colour bar, for the first layer coloured by values."""
+        """One colour bar, for the first layer coloured by values that asks for one."""
         for k, layer in enumerate(layers):
-            if layer.scalars is not None:
+            if layer.scalars is not None and layer.scalar_bar:
                 self._bar.SetLookupTable(self._actors[k].table)
-                self._bar.SetTitle(layer.scalar_title or " ")
                 self._bar.SetVisibility(True)
+                self._set_text(self._bar_title, layer.scalar_title, self._bar_font_size())
                 return
         self._bar.SetVisibility(False)
+        self._bar_title.SetVisibility(False)
 
     def _font_size(self) -> int:
         """Title size in pixels: readable in a 128 px thumbnail, not shouting in a 1024 px figure."""
-        return int(np.clip(round(0.042 * min(self._size)), 9, 20))
+        return int(np.clip(round(0.06 * min(self._size)), 10, 20))
+
+    def _bar_font_size(self) -> int:
+        return max(7, round(0.7 * self._font_size()))
 
     def _text_actor(self, top: bool) -> Any:
         from vtkmodules.vtkRenderingCore import vtkTextActor
@@ -345,16 +356,19 @@ class OffscreenRenderer:
         bar.UnconstrainedFontSizeOn()
         bar.SetPosition(0.86, 0.18)
         bar.SetWidth(0.12)
-        bar.SetHeight(0.62)
+        bar.SetHeight(0.6)
         bar.SetTextPositionToPrecedeScalarBar()
-        label_size = max(7, round(0.7 * self._font_size()))
+        # Right-aligned just above the bar, whose top is at 0.78 of the height.
+        title = self._bar_title
+        title.GetTextProperty().SetJustificationToRight()
+        title.SetPosition(width - max(3, round(0.012 * width)), round(0.8 * height))
         for text in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
             text.SetColor(self._text_color)
             text.SetFontFamilyToArial()
             text.BoldOff()
             text.ItalicOff()
             text.ShadowOff()
-            text.SetFontSize(label_size)
+            text.SetFontSize(self._bar_font_size())
 
     def _frame_camera(self, azimuth: float = 0.0) -> None:
         x, y, z = CAMERA_DIRECTIONS[self.view]
@@ -379,7 +393,7 @@ class OffscreenRenderer:
         if self._plotter is None:
             return
         self._actors.clear()
-        self._title = self._caption = self._bar = None
+        self._title = self._caption = self._bar = self._bar_title = None
         self._plotter.close()
         self._plotter = None
 
@@ -390,6 +404,7 @@ class OffscreenRenderer:
         self.close()
 
 
+@functools.lru_cache(maxsize=256)  # an animation sets the same few titles frame after frame
 def _fit_text(text: str, font_size: int, max_width: int, smallest: int = 7) -> tuple[str, int]:
     """``text`` and a font size at which its widest line fits ``max_width`` pixels.
 
