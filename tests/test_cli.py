@@ -103,6 +103,7 @@ def test_inspect_real_folder(real_files: list[Path]) -> None:
         (["reconstruct", "--checkpoint", "{tmp}/junk.pt", "--index", "0"], ["junk.pt"]),
         (["evaluate", "--checkpoint", "{tmp}/missing.pt"], ["missing.pt"]),
         (["inspect"], ["PATH"]),
+        (["train", "--out", "{tmp}/junk.pt"], ["--out", "junk.pt", "is a file"]),
         (["train", "--out", "{tmp}/run", "--epochs", "many"], ["--epochs"]),
     ],
 )

@@ -191,6 +191,8 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
     last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
     if not resume and last_path.exists():
         raise OptionError(f"{out_dir}: already holds a run (last.pt); pass --resume to continue it or choose another --out")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OptionError(f"--out {out_dir}: is a file, not a folder")
     device = resolve_device(settings.device)
     checkpoint = load_checkpoint(last_path) if resume else None
 
