@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test venv install install-test headless-deps clean
+.PHONY: run test venv install install-test headless-deps clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,3 +42,10 @@ test: install-test headless-deps
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
+
+# The benchmark suite (results go to BENCHMARKS.md); bench-quick is a smoke run.
+bench: install
+	$(BIN)/python -m benchmarks
+
+bench-quick: install
+	$(BIN)/python -m benchmarks --quick --out /tmp/vaeviewer-bench-quick.md

@@ -1,0 +1,1 @@
+"""The benchmark suite: ``python -m benchmarks`` runs it and records BENCHMARKS.md."""
