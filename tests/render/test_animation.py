@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.render.pixels import is_green, is_grey
 from vaeviewer.errors import OptionError
 from vaeviewer.render import writers
 from vaeviewer.render.animation import animation_size, interpolation_frames, playback_order
@@ -24,17 +25,6 @@ def box(scale: tuple[float, float, float], n: int = 400, seed: int = 0) -> np.nd
     axis = np.arange(n) % 3
     points[np.arange(n), axis] = np.sign(points[np.arange(n), axis])
     return (points * np.array(scale) * 0.55).astype(np.float32)
-
-
-def is_grey(image: np.ndarray) -> np.ndarray:
-    rgb = image[..., :3].astype(int)
-    spread = rgb.max(axis=2) - rgb.min(axis=2)
-    return (spread < 12) & (rgb.mean(axis=2) > 60) & (rgb.mean(axis=2) < 215)
-
-
-def is_green(image: np.ndarray) -> np.ndarray:
-    r, g, b = (image[..., k].astype(int) for k in range(3))
-    return (g > r + 40) & (g > b + 40)
 
 
 def mostly_green(panel: np.ndarray) -> bool:
