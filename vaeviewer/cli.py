@@ -59,6 +59,18 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_train)
 
 
+def _add_model_and_data_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
+    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
+    p.add_argument("--split", help="train or test (default: test when the data set has it)")
+
+
+def _add_up_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--up", choices=("y", "z"), default="y",
+                   help="the clouds' up axis in pictures: y for the built-in set, ShapeNet and PointNet's h5 files; "
+                   "z for raw ModelNet meshes and clouds sampled from them (default: y)")
+
+
 def _add_export_gif(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "export-gif",
@@ -67,11 +79,9 @@ def _add_export_gif(sub: argparse._SubParsersAction) -> None:
         "as an animation: a GIF that loops forever, or an H.264 MP4, by the suffix of --out. The file appears "
         "only when complete; Ctrl-C cancels and writes nothing.",
     )
-    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
-    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
+    _add_model_and_data_options(p)
     p.add_argument("--from", dest="from_index", type=int, required=True, metavar="I", help="index of shape A in the split")
     p.add_argument("--to", dest="to_index", type=int, required=True, metavar="J", help="index of shape B in the split")
-    p.add_argument("--split", help="train or test (default: test when the data set has it)")
     p.add_argument("--steps", type=int, default=12, help="interpolation steps, both shapes included (default: 12)")
     p.add_argument("--fps", type=float, default=10.0, help="frames per second, at most 50 for a GIF (default: 10)")
     p.add_argument("--size", type=int, default=512, help="frame height and panel width in pixels (default: 512)")
@@ -81,9 +91,7 @@ def _add_export_gif(sub: argparse._SubParsersAction) -> None:
                    help="single: the morph alone; triptych: A (grey) | morph (green) | B (grey) (default: single)")
     p.add_argument("--orbit", action="store_true", help="turn the camera once around the shapes over the clip")
     p.add_argument("--pingpong", action="store_true", help="play forward, then backward: 2*steps-2 frames")
-    p.add_argument("--up", choices=("y", "z"), default="y",
-                   help="the clouds' up axis: y for the built-in set, ShapeNet and PointNet's h5 files; "
-                   "z for raw ModelNet .off meshes (default: y)")
+    _add_up_option(p)
     p.add_argument("--out", required=True, metavar="OUT.gif|OUT.mp4", help="animation to write")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda[:k] for the model (default: cpu)")
     p.set_defaults(handler=_cmd_export_gif)
@@ -102,26 +110,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path", metavar="PATH", help="data set folder, .h5, shape file, or 'builtin'")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--grid", metavar="OUT.png", help="also draw a grid of shapes into this image")
-    p.add_argument("--up", choices=("y", "z"), default="y",
-                   help="the clouds' up axis in --grid: y for the built-in set, ShapeNet and PointNet's h5 files; "
-                   "z for raw ModelNet (default: y)")
+    _add_up_option(p)
     p.set_defaults(handler=_cmd_inspect)
 
     _add_train(sub)
 
     p = sub.add_parser("reconstruct", help="reconstruct one shape with a model", description="Reconstruct one shape and report its Chamfer distance.")
-    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
-    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
+    _add_model_and_data_options(p)
     p.add_argument("--index", type=int, required=True, metavar="I", help="shape index in the split")
-    p.add_argument("--split", help="train or test (default: test when the data set has it)")
     p.add_argument("--out", metavar="OUT.png", help="draw the input and its reconstruction into this image (see --mode)")
     p.add_argument("--mode", choices=("overlay", "side", "error", "all"), default="all",
                    help="overlay: input (grey) under reconstruction (green); side: input | reconstruction; "
                    "error: both coloured by their squared distance to the other cloud (the two terms of the "
                    "Chamfer distance); all: every panel (default: all)")
-    p.add_argument("--up", choices=("y", "z"), default="y",
-                   help="the clouds' up axis: y for the built-in set, ShapeNet and PointNet's h5 files; "
-                   "z for raw ModelNet (default: y)")
+    _add_up_option(p)
     p.add_argument("--error-max", type=float, metavar="E",
                    help="squared distance at the top of the error colours; give the same value to compare "
                    "pictures (default: the 99th percentile of this shape's errors)")
@@ -130,9 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_reconstruct)
 
     p = sub.add_parser("evaluate", help="score a model on a split", description="Score a model on every shape of a split.")
-    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
-    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
-    p.add_argument("--split", help="train or test (default: test when the data set has it)")
+    _add_model_and_data_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:k] (default: auto)")
     p.set_defaults(handler=_cmd_evaluate)
