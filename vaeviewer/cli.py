@@ -187,17 +187,16 @@ def _print_json(value: Any) -> None:
 
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
-    from vaeviewer.workflows.inspect import format_inspection, inspect_dataset
+    from vaeviewer.data import open_dataset
+    from vaeviewer.workflows.inspect import format_inspection, grid_sample, inspect_dataset
 
-    summary = inspect_dataset(args.path)
-    if args.grid:
-        from vaeviewer.data import open_dataset
-        from vaeviewer.render import save_png, shape_grid_image
-        from vaeviewer.workflows.inspect import grid_sample
+    with open_dataset(args.path) as dataset:
+        summary = inspect_dataset(dataset)
+        if args.grid:
+            from vaeviewer.render import save_png, shape_grid_image
 
-        with open_dataset(args.path) as dataset:
             clouds, captions = grid_sample(dataset.default_split("train"))
-        save_png(shape_grid_image(clouds, captions, up=args.up), args.grid)
+            save_png(shape_grid_image(clouds, captions, up=args.up), args.grid)
     print(json.dumps(summary) if args.json else format_inspection(summary))
     return 0
 

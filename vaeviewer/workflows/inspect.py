@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 
-from vaeviewer.data import ShapeSplit, open_dataset
+from vaeviewer.data import ShapeSet, ShapeSplit, open_dataset
 
 __all__ = ["inspect_dataset", "format_inspection", "grid_sample"]
 
 
-def inspect_dataset(path: str | Path) -> dict[str, Any]:
-    """Describe the data set at ``path`` (or ``builtin``) without loading every cloud.
+def inspect_dataset(source: str | Path | ShapeSet) -> dict[str, Any]:
+    """Describe a data set (a path, ``builtin``, or one already open) without loading every cloud.
 
     Returns
     -------
@@ -24,33 +24,36 @@ def inspect_dataset(path: str | Path) -> dict[str, Any]:
         ``points`` ({"min": int, "max": int}: stored points, vertices for
         meshes) and ``warnings`` (list of one-line problems found).
     """
-    with open_dataset(path) as dataset:
-        splits: dict[str, int] = {}
-        split_classes: dict[str, dict[str, int]] = {}
-        totals: Counter[str] = Counter()
-        counts = []
-        for name in dataset.split_names:
-            split = dataset.split(name)
-            splits[name] = len(split)
-            names = [split.class_names[i] if i >= 0 else "unknown" for i in np.asarray(split.labels)]
-            per_class = Counter(names)
-            split_classes[name] = dict(sorted(per_class.items()))
-            totals.update(per_class)
-            counts.append(np.asarray(split.point_counts(), dtype=np.int64))
-        all_counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
-        return {
-            "path": str(dataset.path),
-            "format": dataset.format,
-            "shapes": int(sum(splits.values())),
-            "classes": dict(sorted(totals.items())),
-            "splits": splits,
-            "split_classes": split_classes,
-            "points": {
-                "min": int(all_counts.min()) if len(all_counts) else 0,
-                "max": int(all_counts.max()) if len(all_counts) else 0,
-            },
-            "warnings": list(dataset.warnings),
-        }
+    if not isinstance(source, ShapeSet):
+        with open_dataset(source) as dataset:
+            return inspect_dataset(dataset)
+    dataset = source
+    splits: dict[str, int] = {}
+    split_classes: dict[str, dict[str, int]] = {}
+    totals: Counter[str] = Counter()
+    counts = []
+    for name in dataset.split_names:
+        split = dataset.split(name)
+        splits[name] = len(split)
+        names = [split.class_names[i] if i >= 0 else "unknown" for i in np.asarray(split.labels)]
+        per_class = Counter(names)
+        split_classes[name] = dict(sorted(per_class.items()))
+        totals.update(per_class)
+        counts.append(np.asarray(split.point_counts(), dtype=np.int64))
+    all_counts = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
+    return {
+        "path": str(dataset.path),
+        "format": dataset.format,
+        "shapes": int(sum(splits.values())),
+        "classes": dict(sorted(totals.items())),
+        "splits": splits,
+        "split_classes": split_classes,
+        "points": {
+            "min": int(all_counts.min()) if len(all_counts) else 0,
+            "max": int(all_counts.max()) if len(all_counts) else 0,
+        },
+        "warnings": list(dataset.warnings),
+    }
 
 
 def format_inspection(summary: dict[str, Any]) -> str:
