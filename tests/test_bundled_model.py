@@ -52,9 +52,10 @@ def test_export_gif_works_with_nothing_but_the_install(tmp_path: Path) -> None:
 
 
 def test_the_demo_model_reconstructs_the_builtin_test_split_well(tmp_path: Path) -> None:
-    result = run("evaluate", "--split", "test", "--json", cwd=tmp_path)
+    result = run("evaluate", "--split", "test", "--json", "--gen-shapes", "0", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     figures = json.loads(result.stdout)
     assert figures["shapes"] == 250
     assert figures["classifier_accuracy"] > 0.9
+    assert figures["svm_accuracy"] > 0.9
     assert figures["chamfer_mean"] < 0.004

@@ -17,6 +17,7 @@ from vaeviewer.model import load_checkpoint, load_model
 from vaeviewer.training import (
     CheckpointSaved,
     EpochEnded,
+    PreviewReady,
     RunControl,
     RunFinished,
     RunPaused,
@@ -26,6 +27,7 @@ from vaeviewer.training import (
     TrainSettings,
     ValidationEnded,
     balanced_subset,
+    check_start,
     score_clouds,
     settings_for_resume,
     train,
@@ -208,3 +210,74 @@ def test_the_history_records_the_learning_rate(tmp_path: Path) -> None:
     rows = list(csv.DictReader(open(tmp_path / "run" / "history.csv")))
     assert [float(r["lr"]) for r in rows] == pytest.approx([1e-3, 0.000525, 5e-5], rel=1e-4)
     assert all(r["val_chamfer"] == "nan" for r in rows)
+
+
+def test_previews_come_at_epoch_ends_and_every_n_steps(tmp_path: Path) -> None:
+    events = list(train(tiny(tmp_path / "run", preview_every_steps=2)))
+    previews = [e for e in events if isinstance(e, PreviewReady)]
+    # 3 steps per epoch: step previews at global steps 2 and 4, epoch-end ones at 3 and 6.
+    assert [(p.epoch, p.global_step) for p in previews] == [(0, 2), (0, 3), (1, 4), (1, 6)]
+    kinds = [type(e) for e in events]
+    first_epoch_end = kinds.index(ValidationEnded)
+    assert kinds[first_epoch_end + 1] is PreviewReady  # right after validation, before the checkpoint
+    for preview in previews:
+        assert preview.input_points.shape == preview.reconstruction.shape == (128, 3)
+        assert preview.input_points.dtype == preview.reconstruction.dtype == np.float32
+        assert not preview.input_points.flags.writeable and not preview.reconstruction.flags.writeable
+        assert math.isfinite(preview.chamfer) and preview.chamfer > 0
+    # The fixed sample is the first shape of the validation split...
+    with open_dataset("builtin") as dataset:
+        expected = dataset.split("test").load_all(128)[0]
+    assert np.array_equal(previews[0].input_points, expected)
+    assert all(np.array_equal(p.input_points, expected) for p in previews)
+    # ...and the last preview is the deterministic reconstruction by the saved model.
+    model, _ = load_model(tmp_path / "run" / "last.pt")
+    scores = score_clouds(model, torch.from_numpy(expected.copy())[None])
+    assert previews[-1].chamfer == pytest.approx(float(scores.chamfer[0]), rel=1e-4)
+
+
+def test_without_a_validation_split_the_preview_shows_a_training_shape(tmp_path: Path) -> None:
+    events = list(train(tiny(tmp_path / "run", epochs=1, val_split="")))
+    previews = [e for e in events if isinstance(e, PreviewReady)]
+    assert [(p.epoch, p.global_step) for p in previews] == [(0, 3)]  # preview_every_steps=0: epoch ends only
+    with open_dataset("builtin") as dataset:
+        split = dataset.split("train")
+        first = balanced_subset(np.asarray(split.labels), 24, 3)[0]
+        expected = split.points(int(first), 128)
+    assert np.array_equal(previews[0].input_points, expected)
+
+
+def test_previews_do_not_change_the_run_and_resume_stays_exact(tmp_path: Path) -> None:
+    """A run with a preview after every step ends bit for bit where one without previews ends,
+    and stopping it mid-epoch and resuming (previews still on) changes nothing either."""
+    list(train(tiny(tmp_path / "plain")))
+
+    control = RunControl()
+    for event in train(tiny(tmp_path / "split", preview_every_steps=1), control):
+        if isinstance(event, PreviewReady) and event.global_step == 4:  # in the middle of epoch 2
+            control.stop()
+    settings = settings_for_resume(tmp_path / "split", {})
+    assert settings.preview_every_steps == 1
+    resumed = list(train(settings, resume=True))
+    assert [e.global_step for e in resumed if isinstance(e, PreviewReady)] == [5, 6]
+
+    plain, split = _final_weights(tmp_path / "plain" / "last.pt"), _final_weights(tmp_path / "split" / "last.pt")
+    assert plain.keys() == split.keys()
+    for name in plain:
+        assert torch.equal(plain[name], split[name]), name
+    a = load_checkpoint(tmp_path / "plain" / "last.pt").history
+    b = load_checkpoint(tmp_path / "split" / "last.pt").history
+    for column in ("train_loss", "train_chamfer", "val_chamfer"):
+        assert a[column] == pytest.approx(b[column], rel=1e-9), column
+
+
+def test_check_start_refuses_what_train_refuses(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(OptionError, match="is a file"):
+        check_start(tiny(tmp_path / "file"))
+    with pytest.raises(OptionError, match="nothing to resume"):
+        check_start(tiny(tmp_path / "empty"), resume=True)
+    check_start(tiny(tmp_path / "new"))  # a folder that does not exist yet is fine
+    assert not (tmp_path / "new").exists()
+    with pytest.raises(OptionError, match="--preview-every-steps"):
+        tiny(tmp_path, preview_every_steps=-1)

@@ -8,6 +8,7 @@ from vaeviewer.training.control import RunControl
 from vaeviewer.training.events import (
     CheckpointSaved,
     EpochEnded,
+    PreviewReady,
     RunFinished,
     RunPaused,
     RunResumed,
@@ -17,7 +18,7 @@ from vaeviewer.training.events import (
     ValidationEnded,
 )
 from vaeviewer.training.history import HISTORY_COLUMNS, History
-from vaeviewer.training.loop import balanced_subset, resolve_device, settings_for_resume, train
+from vaeviewer.training.loop import balanced_subset, check_start, resolve_device, settings_for_resume, train
 from vaeviewer.training.settings import TrainSettings
 from vaeviewer.training.validation import CloudScores, score_clouds
 
@@ -26,6 +27,7 @@ __all__ = [
     "TrainSettings",
     "train",
     "settings_for_resume",
+    "check_start",
     "resolve_device",
     "balanced_subset",
     "History",
@@ -38,6 +40,7 @@ __all__ = [
     "ValidationEnded",
     "EpochEnded",
     "CheckpointSaved",
+    "PreviewReady",
     "RunPaused",
     "RunResumed",
     "RunFinished",

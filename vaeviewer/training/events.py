@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 __all__ = [
     "TrainingEvent",
     "RunStarted",
@@ -16,6 +18,7 @@ __all__ = [
     "ValidationEnded",
     "EpochEnded",
     "CheckpointSaved",
+    "PreviewReady",
     "RunPaused",
     "RunResumed",
     "RunFinished",
@@ -107,6 +110,37 @@ class CheckpointSaved(TrainingEvent):
     kind: str
     epoch: int
     global_step: int
+
+
+@dataclass(frozen=True, eq=False)  # eq=False: numpy arrays have no single truth value
+class PreviewReady(TrainingEvent):
+    """The model's deterministic reconstruction of one fixed shape, to watch it learn.
+
+    Yielded after each epoch's validation and every ``preview_every_steps``
+    steps (see :class:`~vaeviewer.training.TrainSettings`). The shape is the
+    first of the validation split, or of the training split without one; the
+    reconstruction decodes its latent mean in eval mode, so a preview neither
+    draws random numbers nor changes the run.
+
+    Attributes
+    ----------
+    epoch : int
+        Epoch the model is in (from 0); after an epoch's end, that epoch.
+    global_step : int
+        Optimizer steps taken so far.
+    input_points : numpy.ndarray
+        The shape, float32 (num_points, 3), read-only.
+    reconstruction : numpy.ndarray
+        Its reconstruction, float32 (num_points, 3), read-only.
+    chamfer : float
+        Chamfer distance between the two.
+    """
+
+    epoch: int
+    global_step: int
+    input_points: np.ndarray
+    reconstruction: np.ndarray
+    chamfer: float
 
 
 @dataclass(frozen=True)

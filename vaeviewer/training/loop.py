@@ -44,6 +44,7 @@ from vaeviewer.training.control import RunControl
 from vaeviewer.training.events import (
     CheckpointSaved,
     EpochEnded,
+    PreviewReady,
     RunFinished,
     RunPaused,
     RunResumed,
@@ -57,7 +58,7 @@ from vaeviewer.training.memory import keep_freed_memory
 from vaeviewer.training.settings import TrainSettings
 from vaeviewer.training.validation import score_clouds
 
-__all__ = ["train", "resolve_device", "settings_for_resume", "balanced_subset"]
+__all__ = ["train", "check_start", "resolve_device", "settings_for_resume", "balanced_subset"]
 
 # Settings that change the model or the data it sees: a resumed run must keep them.
 _FIXED_ON_RESUME = ("data", "num_points", "latent_dim", "train_split", "max_shapes", "seed", "batch_size")
@@ -97,6 +98,29 @@ def settings_for_resume(out_dir: str | Path, overrides: dict[str, object]) -> Tr
                 f"({getattr(saved, name)}); start a new run to change it"
             )
     return saved.with_changes(**{**overrides, "out_dir": str(out_dir)})
+
+
+def check_start(settings: TrainSettings, *, resume: bool = False) -> None:
+    """Refuse a run that cannot start, before any data is read (the checks :func:`train` makes first).
+
+    Cheap enough for a window to call before it starts a worker: it looks at
+    the run folder and the device only.
+
+    Raises
+    ------
+    OptionError
+        When ``out_dir`` is a file, already holds a run (without ``resume``) or
+        holds none to resume, or when the device does not exist.
+    """
+    out_dir = Path(settings.out_dir)
+    last_path = out_dir / "last.pt"
+    if not resume and last_path.exists():
+        raise OptionError(f"{out_dir}: already holds a run (last.pt); pass --resume to continue it or choose another --out")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OptionError(f"--out {out_dir}: is a file, not a folder")
+    if resume and not last_path.is_file():
+        raise OptionError(f"{out_dir}: nothing to resume (no last.pt in this folder)")
+    resolve_device(settings.device)
 
 
 def _option(name: str) -> str:
@@ -189,10 +213,7 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
     keep_freed_memory()
     out_dir = Path(settings.out_dir)
     last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
-    if not resume and last_path.exists():
-        raise OptionError(f"{out_dir}: already holds a run (last.pt); pass --resume to continue it or choose another --out")
-    if out_dir.exists() and not out_dir.is_dir():
-        raise OptionError(f"--out {out_dir}: is a file, not a folder")
+    check_start(settings, resume=resume)
     device = resolve_device(settings.device)
     checkpoint = load_checkpoint(last_path) if resume else None
 
@@ -244,6 +265,24 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
             torch.set_rng_state(checkpoint.extra["torch_rng"])
         if device.type == "cuda" and "cuda_rng" in checkpoint.extra:
             torch.cuda.set_rng_state(checkpoint.extra["cuda_rng"], device)
+
+    preview_cloud = (val_data if val_data is not None else train_data).points[:1]
+
+    @torch.no_grad()
+    def make_preview(epoch: int) -> PreviewReady:
+        # Eval mode on the latent mean draws no random numbers and updates no batch-norm
+        # statistics, so a run with previews takes exactly the steps of one without.
+        was_training = model.training
+        model.eval()
+        try:
+            mu, _ = model.encode(preview_cloud)
+            reconstruction = model.decode(mu)
+            chamfer = float(chamfer_distance(reconstruction, preview_cloud).mean())
+        finally:
+            model.train(was_training)
+        points, decoded = preview_cloud[0].cpu().numpy().copy(), reconstruction[0].cpu().numpy()
+        points.flags.writeable = decoded.flags.writeable = False  # it crosses threads: nobody may change it
+        return PreviewReady(epoch, global_step, points, decoded, chamfer)
 
     batch_size = min(settings.batch_size, n_train)
     steps_per_epoch = n_train // batch_size  # the last partial batch is dropped: batch norm needs full batches
@@ -360,6 +399,8 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
                 save_checkpoint(last_path, make_checkpoint(epoch, step + 1))
                 last_written = str(last_path)
                 yield CheckpointSaved(str(last_path), "step", epoch, global_step)
+            if settings.preview_every_steps and global_step % settings.preview_every_steps == 0 and step + 1 < steps_per_epoch:
+                yield make_preview(epoch)
         start_step = 0
 
         row = {
@@ -377,6 +418,7 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
             scores = score_clouds(model, val_data.points, val_data.labels)
             row.update(val_chamfer=scores.chamfer_mean, val_kl=scores.kl_mean, val_accuracy=scores.classifier_accuracy)
             yield ValidationEnded(epoch, scores.chamfer_mean, scores.kl_mean, scores.classifier_accuracy)
+        yield make_preview(epoch)
         criterion = "val_chamfer" if val_data is not None else "train_chamfer"
         is_best = row[criterion] < history.best(criterion)
         history.append(row)

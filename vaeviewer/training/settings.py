@@ -50,6 +50,9 @@ class TrainSettings:
         Use at most this many training shapes (a class-balanced subset); 0 for all.
     save_every_steps : int
         Also write ``last.pt`` every this many steps inside an epoch; 0 for only at epoch ends.
+    preview_every_steps : int
+        Also yield a :class:`~vaeviewer.training.PreviewReady` every this many steps inside
+        an epoch; 0 for only at epoch ends. Previews do not change the run.
     """
 
     data: str = "builtin"
@@ -69,6 +72,7 @@ class TrainSettings:
     val_split: str = "test"
     max_shapes: int = 0
     save_every_steps: int = 0
+    preview_every_steps: int = 0
 
     def __post_init__(self) -> None:
         checks = [
@@ -82,6 +86,7 @@ class TrainSettings:
             (self.classifier_weight >= 0, "--classifier-weight must be zero or positive"),
             (self.max_shapes >= 0, "--max-shapes must be zero or positive"),
             (self.save_every_steps >= 0, "--save-every-steps must be zero or positive"),
+            (self.preview_every_steps >= 0, "--preview-every-steps must be zero or positive"),
         ]
         for ok, message in checks:
             if not ok:

@@ -28,12 +28,16 @@ class CloudScores:
         Predicted class per cloud, int64 (n,); -1 without a classifier.
     classifier_accuracy : float
         Accuracy over clouds with a known label; NaN without classifier or labels.
+    latents : numpy.ndarray
+        The encoder's mean of each cloud, float32 (n, latent_dim): the features that
+        linear-SVM accuracy and the latent map are computed on.
     """
 
     chamfer: np.ndarray
     kl_mean: float
     predictions: np.ndarray
     classifier_accuracy: float
+    latents: np.ndarray
 
     @property
     def chamfer_mean(self) -> float:
@@ -57,11 +61,12 @@ def score_clouds(
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    chamfers, kls, predictions = [], [], []
+    chamfers, kls, predictions, latents = [], [], [], []
     try:
         for start in range(0, len(clouds), batch_size):
             batch = clouds[start : start + batch_size].to(device, non_blocking=True)
             mu, logvar = model.encode(batch)
+            latents.append(mu.float().cpu())
             chamfers.append(chamfer_distance(model.decode(mu), batch).double().cpu())
             kls.append(kl_divergence(mu, logvar, model.config.prior_std).double().cpu())
             if model.classifier is not None:
@@ -78,4 +83,6 @@ def score_clouds(
         known = labels.cpu().numpy() >= 0
         if known.any():
             accuracy = float((predicted[known] == labels.cpu().numpy()[known]).mean())
-    return CloudScores(chamfer=chamfer, kl_mean=kl_mean, predictions=predicted, classifier_accuracy=accuracy)
+    means = torch.cat(latents).numpy() if latents else np.zeros((0, model.config.latent_dim), dtype=np.float32)
+    return CloudScores(chamfer=chamfer, kl_mean=kl_mean, predictions=predicted, classifier_accuracy=accuracy,
+                       latents=means)

@@ -1,25 +1,55 @@
-"""Score a model on a whole split of a data set."""
+"""Score a model on a whole split of a data set.
+
+Reconstruction (Chamfer), the KL term and the latent classifier on the split;
+with the training split also the linear-SVM accuracy of the latent means; and,
+when asked, generation scores of prior samples against the split (see
+:mod:`vaeviewer.workflows.quality` for the protocols).
+"""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from vaeviewer.data import ShapeSplit
 from vaeviewer.model import PointCloudVAE
 from vaeviewer.training import score_clouds
 from vaeviewer.workflows.models import labels_for_model
+from vaeviewer.workflows.quality import balanced_sample, generation_scores, linear_svm_accuracy
 
 __all__ = ["evaluate_split"]
 
 
-def evaluate_split(model: PointCloudVAE, split: ShapeSplit, class_names: tuple[str, ...]) -> dict[str, Any]:
-    """Reconstruction and classification figures of ``model`` on every shape of ``split``.
+def evaluate_split(
+    model: PointCloudVAE,
+    split: ShapeSplit,
+    class_names: tuple[str, ...],
+    *,
+    train_split: ShapeSplit | None = None,
+    generation_shapes: int = 0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Reconstruction, classification and (optionally) generation figures of ``model`` on ``split``.
 
     ``class_names`` are the model's classes; the split's labels are matched to
     them by name, so a model trained on other classes scores only on shared ones.
+
+    Parameters
+    ----------
+    model, split, class_names
+        The model (eval mode), the evaluated split and the model's classes.
+    train_split : ShapeSplit, optional
+        A labelled training split (another split of the same data set): adds
+        ``svm_accuracy``, a linear SVM fit on its latent means and scored on ``split``'s.
+    generation_shapes : int
+        When > 0: decode this many draws of the prior and compare them with as many
+        shapes of ``split`` (class-balanced, drawn with ``seed``): adds ``mmd_cd``,
+        ``cov_cd``, ``nna_cd`` and ``generation_shapes``.
+    seed : int
+        Seed of the prior draws and of the reference shapes.
 
     Returns
     -------
@@ -27,7 +57,9 @@ def evaluate_split(model: PointCloudVAE, split: ShapeSplit, class_names: tuple[s
         ``shapes``, ``split``, ``chamfer_mean`` (mean Chamfer distance between
         each shape and the decoding of its latent mean), ``chamfer_median``,
         ``kl_mean``, ``classifier_accuracy`` (None without a classifier or
-        shared classes) and ``num_points``.
+        shared classes) and ``num_points``; ``svm_accuracy`` and ``svm_c`` with
+        ``train_split``; the generation scores with ``generation_shapes``.
+        Figures that cannot be computed are None.
     """
     drop = getattr(split, "drop_unreadable", None)
     if drop is not None:
@@ -36,7 +68,7 @@ def evaluate_split(model: PointCloudVAE, split: ShapeSplit, class_names: tuple[s
     labels = labels_for_model(split.labels, split.class_names, class_names)
     scores = score_clouds(model, clouds, labels)
     accuracy = scores.classifier_accuracy
-    return {
+    figures: dict[str, Any] = {
         "shapes": len(split),
         "split": split.name,
         "num_points": model.config.num_points,
@@ -45,3 +77,21 @@ def evaluate_split(model: PointCloudVAE, split: ShapeSplit, class_names: tuple[s
         "kl_mean": scores.kl_mean,
         "classifier_accuracy": None if math.isnan(accuracy) else accuracy,
     }
+    if train_split is not None and train_split.name != split.name:
+        drop = getattr(train_split, "drop_unreadable", None)
+        if drop is not None:
+            drop(model.config.num_points)
+        train_scores = score_clouds(model, torch.from_numpy(train_split.load_all(model.config.num_points)))
+        svm, c = linear_svm_accuracy(train_scores.latents, train_split.labels, scores.latents, split.labels, seed=seed)
+        figures.update(svm_accuracy=None if math.isnan(svm) else svm, svm_c=None if math.isnan(c) else c,
+                       svm_train_shapes=len(train_split))
+    if generation_shapes > 0 and len(split):
+        chosen = balanced_sample(np.asarray(split.labels), generation_shapes, seed)
+        references = clouds[torch.from_numpy(chosen)].numpy()
+        generator = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
+        with torch.no_grad():
+            samples = model.sample_prior(len(chosen), generator).float().cpu().numpy()
+        generated = generation_scores(samples, references)
+        figures.update(mmd_cd=generated.mmd_cd, cov_cd=generated.cov_cd, nna_cd=generated.nna_cd,
+                       generation_shapes=len(chosen))
+    return figures

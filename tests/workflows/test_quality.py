@@ -1,0 +1,81 @@
+"""The published scores: pairwise Chamfer, generation (MMD, COV, 1-NNA) and linear-SVM accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from vaeviewer.model import chamfer_distance
+from vaeviewer.workflows.quality import balanced_sample, generation_scores, linear_svm_accuracy, pairwise_chamfer
+
+
+def _clouds(n: int, points: int = 128, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(n, points, 3)).astype(np.float32) * 0.3
+
+
+def test_pairwise_chamfer_matches_the_training_loss() -> None:
+    a, b = _clouds(4, seed=1), _clouds(5, seed=2)
+    matrix = pairwise_chamfer(a, b)
+    assert matrix.shape == (4, 5)
+    for i, j in ((0, 0), (3, 4), (2, 1)):
+        expected = float(chamfer_distance(torch.from_numpy(a[i : i + 1]), torch.from_numpy(b[j : j + 1]))[0])
+        assert matrix[i, j] == pytest.approx(expected, rel=1e-5)
+
+
+def test_pairwise_chamfer_of_a_set_with_itself_is_symmetric_with_a_zero_diagonal() -> None:
+    a = _clouds(6)
+    matrix = pairwise_chamfer(a)
+    np.testing.assert_allclose(matrix, matrix.T)
+    assert np.all(np.diag(matrix) == 0) and np.all(matrix[~np.eye(6, dtype=bool)] > 0)
+    np.testing.assert_allclose(matrix, pairwise_chamfer(a, a.copy()), atol=1e-12)
+
+
+def test_generation_scores_of_a_set_against_a_copy_of_itself() -> None:
+    references = _clouds(10)
+    scores = generation_scores(references.copy(), references)
+    assert scores.mmd_cd == pytest.approx(0.0, abs=1e-12)
+    assert scores.cov_cd == 1.0
+    # Every cloud's nearest other cloud is its twin in the other set: the classifier is always wrong.
+    assert scores.nna_cd == 0.0
+
+
+def test_generation_scores_of_samples_far_from_the_references() -> None:
+    references = _clouds(10)
+    samples = _clouds(10, seed=5) + np.array([3.0, 0.0, 0.0], dtype=np.float32)
+    scores = generation_scores(samples, references)
+    assert scores.mmd_cd > 5.0
+    assert scores.nna_cd == 1.0  # the two sets are told apart perfectly
+    assert scores.cov_cd <= 0.5  # far samples pile onto few references
+
+
+def test_linear_svm_accuracy_separable_and_random() -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 16)) * 4
+    labels = np.repeat(np.arange(3), 40)
+    features = centres[labels] + rng.normal(size=(120, 16))
+    accuracy, c = linear_svm_accuracy(features[::2], labels[::2], features[1::2], labels[1::2])
+    assert accuracy > 0.95 and c > 0
+    noise = rng.normal(size=(120, 16))
+    accuracy, _ = linear_svm_accuracy(noise[::2], labels[::2], noise[1::2], labels[1::2])
+    assert accuracy < 0.6
+
+
+def test_linear_svm_ignores_unlabelled_shapes_and_needs_two_classes() -> None:
+    features = np.random.default_rng(1).normal(size=(20, 4))
+    labels = np.array([0, 1] * 10)
+    labels[:4] = -1
+    accuracy, _ = linear_svm_accuracy(features, labels, features, labels)
+    assert 0.0 <= accuracy <= 1.0
+    accuracy, _ = linear_svm_accuracy(features, np.zeros(20, int), features, labels)
+    assert np.isnan(accuracy)
+
+
+def test_balanced_sample_spreads_over_classes() -> None:
+    labels = np.array([0] * 50 + [1] * 10 + [2] * 40)
+    chosen = balanced_sample(labels, 30, seed=3)
+    assert len(chosen) == 30 and len(set(chosen)) == 30
+    counts = np.bincount(labels[chosen], minlength=3)
+    assert counts.tolist() == [10, 10, 10]
+    assert np.array_equal(chosen, balanced_sample(labels, 30, seed=3))
+    assert len(balanced_sample(labels, 500)) == 100
