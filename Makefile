@@ -25,9 +25,9 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# Launch the app on the built-in data set (until the window lands: summarise the data set).
+# Open the window on the built-in data set and the bundled demo model.
 run: install
-	$(BIN)/vaeviewer inspect builtin
+	$(BIN)/vaeviewer
 
 # Xvfb and the X/GL libraries Qt's xcb plugin and VTK load, on a machine with no display.
 headless-deps:

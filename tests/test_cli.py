@@ -150,15 +150,21 @@ def test_reconstruct_index_out_of_range(trained_run: Path) -> None:
 
 
 def test_evaluate_json(trained_run: Path) -> None:
-    result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", "builtin", "--split", "test", "--json")
+    result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", "builtin", "--split", "test",
+                       "--gen-shapes", "12", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["shapes"] > 0 and out["chamfer_mean"] > 0
     assert 0.0 <= out["classifier_accuracy"] <= 1.0
+    # The linear SVM is fit on the train split's latent means and scored on the test split.
+    assert 0.0 <= out["svm_accuracy"] <= 1.0 and out["svm_train_shapes"] == 1000
+    assert out["generation_shapes"] == 12 and out["mmd_cd"] > 0
+    assert 0.0 < out["cov_cd"] <= 1.0 and 0.0 <= out["nna_cd"] <= 1.0
 
 
 def test_evaluate_on_modelnet10_with_a_builtin_model(trained_run: Path, modelnet10: Path) -> None:
-    result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", str(modelnet10), "--json")
+    result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", str(modelnet10), "--json",
+                       "--no-svm", "--gen-shapes", "0")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["shapes"] == 908 and out["chamfer_mean"] > 0
@@ -203,7 +209,8 @@ def test_pack_halves_the_checkpoint_and_keeps_the_model(trained_run: Path, tmp_p
     assert result.returncode == 0, result.stderr
     assert packed.stat().st_size < 0.6 * (trained_run / "best.pt").stat().st_size
     scores = [
-        json.loads(vaeviewer("evaluate", "--checkpoint", str(path), "--split", "test", "--json").stdout)["chamfer_mean"]
+        json.loads(vaeviewer("evaluate", "--checkpoint", str(path), "--split", "test", "--json", "--no-svm",
+                             "--gen-shapes", "0").stdout)["chamfer_mean"]
         for path in (trained_run / "best.pt", packed)
     ]
     assert scores[1] == pytest.approx(scores[0], rel=1e-2)

@@ -131,8 +131,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda[:k] (default: cpu)")
     p.set_defaults(handler=_cmd_reconstruct)
 
-    p = sub.add_parser("evaluate", help="score a model on a split", description="Score a model on every shape of a split.")
+    p = sub.add_parser(
+        "evaluate", help="score a model on a split",
+        description="Score a model on every shape of a split: Chamfer distance of the reconstructions, KL, the latent "
+        "classifier's accuracy; the accuracy of a linear SVM fit on the training split's latent means (when the data "
+        "set has a labelled train split besides the evaluated one); and MMD-CD, COV-CD and 1-NNA-CD of prior "
+        "samples against a class-balanced subset of the split (see README, Quality).",
+    )
     _add_model_and_data_options(p)
+    p.add_argument("--gen-shapes", type=int, default=100, metavar="N",
+                   help="prior samples and reference shapes for the generation scores; 0 skips them (default: 100)")
+    p.add_argument("--no-svm", action="store_true", help="skip the linear-SVM accuracy (it encodes the train split)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the prior samples and reference shapes (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:k] (default: auto)")
     p.set_defaults(handler=_cmd_evaluate)
@@ -149,6 +159,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_pack)
 
     _add_export_gif(sub)
+
+    p = sub.add_parser(
+        "gui",
+        help="open the window (the default command)",
+        description="Open the window on a data set and a model: the built-in shapes and the bundled demo model "
+        "unless told otherwise. With --screenshot it saves a picture of the whole window once everything is "
+        "drawn, and exits.",
+    )
+    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
+    p.add_argument("--up", choices=("y", "z"), help="the clouds' up axis: y (built-in, ShapeNet, PointNet h5) "
+                   "or z (raw ModelNet) (default: y)")
+    p.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the window when drawn, then exit")
+    p.add_argument("--panel", choices=("dataset", "training", "reconstruction", "interpolation", "latent"),
+                   help="the panel in front at start")
+    p.add_argument("--settings", metavar="FILE.ini", help="keep the window's settings in this file instead of "
+                   "the user's")
+    p.set_defaults(handler=_cmd_gui)
     return parser
 
 
@@ -157,8 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return 0
+        # No command: open the window on the built-in data set and the bundled model.
+        args = parser.parse_args(["gui"])
     from vaeviewer.errors import VaeviewerError
 
     try:
@@ -246,18 +274,34 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from vaeviewer.workflows.evaluate import evaluate_split
     from vaeviewer.workflows.models import open_model
 
+    from vaeviewer.errors import OptionError
+
+    if args.gen_shapes < 0:
+        raise OptionError(f"--gen-shapes {args.gen_shapes}: must be 0 or more")
     model, checkpoint = open_model(args.checkpoint, args.device)
     with open_dataset(args.data) as dataset:
-        figures = evaluate_split(model, _split_of(dataset, args.split), checkpoint.class_names)
+        split = _split_of(dataset, args.split)
+        train_split = None
+        if not args.no_svm and "train" in dataset.split_names and split.name != "train":
+            train_split = dataset.split("train")
+        figures = evaluate_split(model, split, checkpoint.class_names, train_split=train_split,
+                                 generation_shapes=args.gen_shapes, seed=args.seed)
     if args.json:
         _print_json(figures)
     else:
-        accuracy = figures["classifier_accuracy"]
-        print(
+        def percent(value: float | None) -> str:
+            return f"{100 * value:.1f} %" if value is not None else "n/a"
+
+        line = (
             f"{figures['shapes']} shapes ({figures['split']}): Chamfer mean {figures['chamfer_mean']:.5f}, "
-            f"median {figures['chamfer_median']:.5f}; classifier accuracy "
-            + (f"{100 * accuracy:.1f} %" if accuracy is not None else "n/a")
+            f"median {figures['chamfer_median']:.5f}; classifier accuracy {percent(figures['classifier_accuracy'])}"
         )
+        if "svm_accuracy" in figures:
+            line += f"; linear SVM accuracy {percent(figures['svm_accuracy'])}"
+        if "mmd_cd" in figures:
+            line += (f"; {figures['generation_shapes']} prior samples: MMD-CD {figures['mmd_cd']:.5f}, "
+                     f"COV-CD {percent(figures['cov_cd'])}, 1-NNA-CD {percent(figures['nna_cd'])}")
+        print(line)
     return 0
 
 
@@ -371,6 +415,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"vaeviewer: {finished.message}", file=sys.stderr)
     return 0
+
+
+def _cmd_gui(args: argparse.Namespace) -> int:
+    from vaeviewer.gui.app import run_app
+
+    return run_app(args.data, args.checkpoint, up=args.up, screenshot=args.screenshot, panel=args.panel,
+                   settings_file=args.settings)
 
 
 def _cmd_export_gif(args: argparse.Namespace) -> int:

@@ -22,8 +22,10 @@ from vaeviewer.render.colors import ERROR_CMAP, INPUT_GREY, colormap_table
 __all__ = [
     "CAMERA_DIRECTIONS",
     "CLOUD_STYLES",
+    "PARALLEL_SCALE",
     "UP_AXES",
     "CloudLayer",
+    "camera_pose",
     "OffscreenRenderer",
     "configure_headless",
 ]
@@ -46,7 +48,44 @@ UP_AXES = ("y", "z")
 
 # Clouds are scaled to the unit sphere: one fixed parallel scale frames every cloud alike, so
 # that sizes compare between pictures (a camera reset would blow small clouds up).
-_PARALLEL_SCALE = 1.08
+PARALLEL_SCALE = 1.08
+
+
+def camera_pose(
+    view: str, up: str = "y", azimuth: float = 0.0, distance: float = 4.0
+) -> tuple[tuple[float, float, float], tuple[float, float, float]]:
+    """Where a camera looking at the origin stands, and its up vector, for a preset view.
+
+    Parameters
+    ----------
+    view : str
+        One of :data:`CAMERA_DIRECTIONS`.
+    up : str
+        The clouds' up axis, one of :data:`UP_AXES`.
+    azimuth : float
+        Turn about the up axis by this many degrees (for orbits).
+    distance : float
+        Distance from the origin.
+
+    Returns
+    -------
+    position, view_up : tuple of float
+    """
+    if view not in CAMERA_DIRECTIONS:
+        raise ValueError(f"unknown view {view!r}; one of {', '.join(CAMERA_DIRECTIONS)}")
+    if up not in UP_AXES:
+        raise ValueError(f"up axis must be 'y' or 'z', got {up!r}")
+    x, y, z = CAMERA_DIRECTIONS[view]
+    angle = np.radians(azimuth)
+    # Turn about the Y axis, then map Y-up directions to Z-up ones when the clouds are Z-up.
+    x, z = x * np.cos(angle) + z * np.sin(angle), -x * np.sin(angle) + z * np.cos(angle)
+    direction = np.array([x, y, z] if up == "y" else [x, -z, y], dtype=float)
+    direction /= np.linalg.norm(direction)
+    view_up = (0.0, 1.0, 0.0) if up == "y" else (0.0, 0.0, 1.0)
+    if view == "top":
+        # Looking down, the front (+Z, or -Y for Z-up) is at the bottom of the picture.
+        view_up = (0.0, 0.0, -1.0) if up == "y" else (0.0, 1.0, 0.0)
+    return tuple(float(v) for v in distance * direction), view_up  # type: ignore[return-value]
 
 
 def configure_headless() -> None:
@@ -371,21 +410,12 @@ class OffscreenRenderer:
             text.SetFontSize(self._bar_font_size())
 
     def _frame_camera(self, azimuth: float = 0.0) -> None:
-        x, y, z = CAMERA_DIRECTIONS[self.view]
-        angle = np.radians(azimuth)
-        # Turn about the Y axis, then map Y-up directions to Z-up ones when the clouds are Z-up.
-        x, z = x * np.cos(angle) + z * np.sin(angle), -x * np.sin(angle) + z * np.cos(angle)
-        direction = np.array([x, y, z] if self.up == "y" else [x, -z, y], dtype=float)
-        direction /= np.linalg.norm(direction)
-        up = np.array([0.0, 1.0, 0.0]) if self.up == "y" else np.array([0.0, 0.0, 1.0])
-        if self.view == "top":
-            # Looking down, the front (+Z, or -Y for Z-up) is at the bottom of the picture.
-            up = np.array([0.0, 0.0, -1.0]) if self.up == "y" else np.array([0.0, 1.0, 0.0])
+        position, up = camera_pose(self.view, self.up, azimuth)
         camera = self._plotter.camera
         camera.focal_point = (0.0, 0.0, 0.0)
-        camera.position = tuple(4.0 * direction)
-        camera.up = tuple(up)
-        camera.parallel_scale = _PARALLEL_SCALE
+        camera.position = position
+        camera.up = up
+        camera.parallel_scale = PARALLEL_SCALE
         self._plotter.renderer.ResetCameraClippingRange()
 
     def close(self) -> None:

@@ -17,11 +17,11 @@ import numpy as np
 from vaeviewer.errors import OptionError
 from vaeviewer.model import PointCloudVAE
 from vaeviewer.render.animation import LAYOUTS, interpolation_frames, playback_order
-from vaeviewer.render.writers import check_animation_path, open_animation_writer
+from vaeviewer.render.writers import AnimationWriter, check_animation_path, open_animation_writer
 from vaeviewer.training.control import RunControl
-from vaeviewer.workflows.interpolate import check_path_options, interpolate
+from vaeviewer.workflows.interpolate import Interpolation, check_path_options, interpolate
 
-__all__ = ["EXPORT_STAGES", "ExportProgress", "check_export_options", "export_interpolation"]
+__all__ = ["EXPORT_STAGES", "ExportProgress", "check_export_options", "export_interpolation", "write_interpolation"]
 
 #: Stages of an export, in the order they come; it ends with ``done`` or ``cancelled``.
 EXPORT_STAGES = ("decoding", "rendering", "paused", "writing", "done", "cancelled")
@@ -170,10 +170,41 @@ def _export(
     total = len(playback_order(steps, pingpong))
     # Opened first: an unwritable target fails at once, before any progress is shown.
     writer = open_animation_writer(target, fps)
-    frames: Generator[np.ndarray, None, None] | None = None
     try:
         yield ExportProgress(0, total, "decoding")
         result = interpolate(model, cloud_a, cloud_b, steps, method)
+        yield from write_interpolation(result, writer, size=size, layout=layout, orbit=orbit, pingpong=pingpong,
+                                       up=up, labels=labels, control=control)
+    finally:
+        writer.close()  # removes the temporary file unless committed
+
+
+def write_interpolation(
+    result: Interpolation,
+    writer: AnimationWriter,
+    *,
+    size: int = 512,
+    layout: str = "single",
+    orbit: bool = False,
+    pingpong: bool = False,
+    up: str = "y",
+    labels: tuple[str, str] = ("A", "B"),
+    control: RunControl | None = None,
+) -> Iterator[ExportProgress]:
+    """Render an already decoded path frame by frame into ``writer`` and commit the file.
+
+    The second half of :func:`export_interpolation`, for a caller that decodes
+    elsewhere (the window decodes on a worker thread, then renders here, one
+    frame per event-loop turn). Yields an event per frame, then ``writing`` and
+    ``done`` (the file is in place) or ``cancelled`` (``control`` asked to stop;
+    the temporary file is gone). However it ends, ``writer`` is closed, which
+    removes its temporary file unless committed. Renders with VTK: iterate it on
+    one thread.
+    """
+    control = control or RunControl()
+    total = len(playback_order(result.steps, pingpong))
+    frames: Generator[np.ndarray, None, None] | None = None
+    try:
         frames = interpolation_frames(
             result.frames, ts=result.ts, input_a=result.input_a, input_b=result.input_b, labels=labels,
             layout=layout, size=size, orbit=orbit, pingpong=pingpong, up=up,
@@ -194,10 +225,9 @@ def _export(
             writer.abort()
             yield ExportProgress(total, total, "cancelled")
             return
-        path = writer.commit()
-        yield ExportProgress(total, total, "done", path)
+        yield ExportProgress(total, total, "done", writer.commit())
     finally:
         # Also runs when the caller closes the generator early or an error escapes.
         if frames is not None:
             frames.close()  # releases the renderer
-        writer.close()  # removes the temporary file unless committed
+        writer.close()

@@ -11,7 +11,7 @@ from vaeviewer.data import ShapeSplit
 from vaeviewer.errors import OptionError
 from vaeviewer.model import PointCloudVAE, chamfer_per_point
 
-__all__ = ["Reconstruction", "reconstruct_shape"]
+__all__ = ["PosteriorSamples", "Reconstruction", "reconstruct_shape", "sample_posterior"]
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,66 @@ def reconstruct_shape(model: PointCloudVAE, split: ShapeSplit, index: int, class
         chamfer=float(input_error.mean() + output_error.mean()),
         predicted_class=predicted,
     )
+
+
+@dataclass(frozen=True)
+class PosteriorSamples:
+    """Several decodings of one cloud's posterior, and how far each is from the cloud.
+
+    Attributes
+    ----------
+    seed : int
+        Seed of the noise the codes were drawn with; the same seed draws the same clouds.
+    clouds : numpy.ndarray
+        float32 (count, N, 3): ``decode(mu + sigma * eps)`` for ``count`` draws of ``eps``.
+    chamfer : numpy.ndarray
+        float (count,): Chamfer distance of every decoding to the input cloud.
+    """
+
+    seed: int
+    clouds: np.ndarray
+    chamfer: np.ndarray
+
+
+@torch.no_grad()
+def sample_posterior(model: PointCloudVAE, points: np.ndarray, count: int, seed: int = 0) -> PosteriorSamples:
+    """Encode a cloud, draw ``count`` codes from its posterior and decode them.
+
+    Where :func:`reconstruct_shape` decodes the posterior mean, this shows how
+    much the model is unsure of the shape: the spread of the decodings is the
+    spread the KL term allows around the mean.
+
+    Parameters
+    ----------
+    model : PointCloudVAE
+        In eval mode (batch normalisation must not see a batch of one).
+    points : numpy.ndarray
+        float (N, 3) cloud, normalised like the training data (e.g.
+        ``Reconstruction.input_points``).
+    count : int
+        Number of decodings, at least 1.
+    seed : int
+        Seed of a private :class:`torch.Generator`, so that the global random
+        state is left alone and a seed always draws the same clouds.
+
+    Returns
+    -------
+    PosteriorSamples
+
+    Raises
+    ------
+    OptionError
+        When ``count`` is below 1.
+    """
+    if count < 1:
+        raise OptionError(f"--samples {count}: draw at least one sample")
+    device = next(model.parameters()).device
+    batch = torch.as_tensor(np.asarray(points, dtype=np.float32), device=device)[None]
+    mu, logvar = model.encode(batch)
+    generator = torch.Generator(device=device).manual_seed(int(seed))
+    # One code per draw from the single posterior: repeat its parameters instead of the cloud.
+    codes = model.reparameterize(mu.expand(count, -1), logvar.expand(count, -1), generator=generator)
+    clouds = model.decode(codes)
+    input_error, output_error = chamfer_per_point(batch.expand(count, -1, -1), clouds)
+    chamfer = (input_error.mean(1) + output_error.mean(1)).cpu().numpy().astype(np.float64)
+    return PosteriorSamples(seed=int(seed), clouds=clouds.cpu().numpy(), chamfer=chamfer)

@@ -1,0 +1,206 @@
+"""The whole window: docks, menus, the viewport's owner, errors, drops, settings, screenshots."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QMessageBox
+
+from tests.gui.pixels import _greenish, _greyish, _pixels
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, session, settings):
+    from vaeviewer.gui.main_window import MainWindow
+
+    win = MainWindow(session, settings)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+def _wait_idle(qtbot, window, timeout=60_000):
+    qtbot.waitUntil(lambda: not window.busy_panels(), timeout=timeout)
+
+
+def test_every_panel_has_a_dock_and_a_menu_entry(window):
+    from vaeviewer.gui.main_window import PANEL_NAMES
+
+    assert set(window.docks) == set(PANEL_NAMES)
+    panel_menu_texts = {action.text() for action in window._show_actions.values()}
+    assert panel_menu_texts == {window.panels[name].title for name in PANEL_NAMES}
+    assert window.active_panel == "dataset"
+    # Docks can be closed and reopened from View > Panels.
+    toggle = window.docks["latent"].toggleViewAction()
+    toggle.trigger()
+    assert window.docks["latent"].isHidden()
+    toggle.trigger()
+    assert not window.docks["latent"].isHidden()
+
+
+def test_status_bar_names_data_model_and_device(window, session):
+    assert f"{len(session.split)} shapes" in window._data_label.text()
+    assert "demo.pt" in window._model_label.text()
+    assert "CPU" in window._device_label.text() or "GPU" in window._device_label.text()
+
+
+def test_the_window_picture_shows_the_browser_shape_then_the_reconstruction(qtbot, window):
+    window.show_panel("dataset")
+    pixels = _pixels(window.window_image())
+    assert _greyish(pixels) > 500
+    window.show_panel("reconstruction")
+    assert window.active_panel == "reconstruction"
+    qtbot.waitUntil(lambda: _greenish(_pixels(window.viewport.image())) > 200, timeout=20_000)
+    pixels = _pixels(window.window_image())
+    assert _greenish(pixels) > 200 and _greyish(pixels) > 200
+
+
+def test_reconstruction_keeps_the_viewport_when_the_browser_selects(window, session):
+    window.show_panel("reconstruction")
+    window.panels["dataset"].view_requested.emit()
+    assert window.active_panel == "reconstruction"
+    window.show_panel("interpolation")
+    session.select(3)
+    assert window.active_panel == "dataset"
+
+
+def test_a_broken_data_file_shows_a_dialog_and_keeps_the_data_set(qtbot, window, session, tmp_path):
+    broken = tmp_path / "broken.off"
+    broken.write_text("OFF\n3 1 0\n0 0 0\n")
+    before = session.data_path
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as signal:
+        assert not window.open_data(broken)
+    assert "broken.off" in signal.args[0]
+    assert "\n" not in signal.args[0]
+    box = window.findChild(QMessageBox, "error_dialog")
+    assert box is not None and box.isVisible()
+    assert session.data_path == before
+    box.close()
+
+
+def test_a_bad_checkpoint_shows_a_dialog_and_keeps_the_model(qtbot, window, session, tmp_path):
+    bad = tmp_path / "model.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    model = session.model
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as signal:
+        window.open_checkpoint(bad)
+    assert "model.pt" in signal.args[0]
+    assert session.model is model
+    window.findChild(QMessageBox, "error_dialog").close()
+
+
+def _drop(window, path: Path) -> None:
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(100, 100), Qt.DropAction.CopyAction, data, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+
+
+def test_dropping_a_checkpoint_and_a_data_file_opens_them(window, session, tmp_path):
+    from vaeviewer.model import load_checkpoint
+
+    saved = tmp_path / "copy.pt"
+    assert window.save_checkpoint_as(saved)
+    assert load_checkpoint(saved).config == session.model.config
+    events = []
+    session.events.model.connect(lambda: events.append("model"))
+    _drop(window, saved)
+    assert events == ["model"] and session.checkpoint_path == str(saved.resolve())
+    cloud = np.random.default_rng(0).normal(size=(300, 3)).astype(np.float32)
+    np.save(tmp_path / "blob.npy", cloud)
+    _drop(window, tmp_path / "blob.npy")
+    assert session.data_path == str((tmp_path / "blob.npy").resolve())
+    assert len(session.split) == 1
+    assert str((tmp_path / "blob.npy").resolve()) in window.recent_files()
+
+
+def test_view_settings_survive_a_restart(qtbot, session, settings):
+    from vaeviewer.gui.main_window import MainWindow
+
+    first = MainWindow(session, settings)
+    qtbot.addWidget(first)
+    first.show()
+    first._theme_actions["dark"].trigger()
+    first._style_actions["points"].trigger()
+    first._size_actions[8].trigger()
+    first.docks["latent"].close()
+    first.close()
+
+    from vaeviewer.workflows.session import ViewerSession
+
+    again = ViewerSession()
+    again.open_data("builtin")
+    second = MainWindow(again, settings)
+    qtbot.addWidget(second)
+    second.show()
+    assert second.viewport.theme == "dark"
+    assert second.viewport.style == "points"
+    assert second.viewport.point_size == 8
+    assert second.docks["latent"].isHidden()
+    second.close()
+
+
+def test_up_axis_and_camera_presets_from_the_view_menu(window, session):
+    window._up_actions["z"].trigger()
+    assert session.up == "z" and window.viewport.up == "z"
+    window.viewport.set_view("top")
+    camera = window.viewport.interactor.renderers[0].GetActiveCamera()
+    assert camera.GetPosition()[2] > 3.0  # looking down the Z axis
+
+
+def test_screenshot_menu_writes_the_window(window, tmp_path):
+    out = tmp_path / "window.png"
+    assert window.save_screenshot(out)
+    from PIL import Image
+
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert image.shape[0] >= 700 and image.shape[1] >= 1200
+    assert _greyish(image) > 500
+
+
+def _run_cli(*args: str, env: dict | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "vaeviewer", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env or os.environ.copy(), cwd=REPO)
+
+
+@pytest.mark.parametrize("panel", ["reconstruction", "interpolation"])
+def test_cli_screenshot_of_a_panel(tmp_path, panel):
+    out = tmp_path / f"{panel}.png"
+    result = _run_cli("gui", "--screenshot", str(out), "--panel", panel, "--settings", str(tmp_path / "s.ini"))
+    assert result.returncode == 0, result.stderr
+    from PIL import Image
+
+    image = np.asarray(Image.open(out).convert("RGB"))
+    assert _greenish(image) > 300  # the reconstruction / the decoded frame is drawn
+
+
+def test_cli_without_a_display_says_so_in_one_line(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    result = _run_cli(env=env, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "display" in lines[0]
+
+
+def test_cli_bad_data_path_fails_before_a_window(tmp_path):
+    result = _run_cli("gui", "--data", str(tmp_path / "missing.h5"), timeout=60)
+    assert result.returncode == 2
+    assert "missing.h5" in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -1,0 +1,54 @@
+"""The viewport: panes, in-place updates, settings, pixels on screen."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vaeviewer.gui.viewport import Pane
+from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
+from vaeviewer.render.offscreen import CloudLayer
+
+from tests.gui.pixels import _greenish, _greyish, _pixels  # noqa: F401 (other tests import them from here too)
+
+
+def test_one_pane_draws_grey_points(viewport, session):
+    cloud = session.cloud(0)
+    viewport.show_panes([Pane((CloudLayer(cloud, INPUT_GREY),), caption="chair")])
+    pixels = _pixels(viewport.image())
+    assert _greyish(pixels) > 500
+    assert _greenish(pixels) == 0
+
+
+def test_two_panes_side_by_side_grey_left_green_right(viewport, session):
+    cloud = session.cloud(0)
+    viewport.show_panes([Pane((CloudLayer(cloud, INPUT_GREY),)), Pane((CloudLayer(cloud, RECONSTRUCTION_GREEN),))])
+    pixels = _pixels(viewport.image())
+    half = pixels.shape[1] // 2
+    assert _greyish(pixels[:, :half]) > 300 and _greenish(pixels[:, :half]) == 0
+    assert _greenish(pixels[:, half:]) > 300
+    # The panes share one camera.
+    left, right = (viewport.interactor.renderers[k].GetActiveCamera() for k in (0, 1))
+    assert left is right
+
+
+def test_same_sized_frames_reuse_the_actor(viewport):
+    rng = np.random.default_rng(0)
+    viewport.show_panes([Pane((CloudLayer(rng.normal(size=(2048, 3)) * 0.3),))])
+    actor = viewport._panes[0].actors[0]
+    for _ in range(20):
+        cloud = rng.normal(size=(2048, 3)) * 0.3
+        viewport.show_panes([Pane((CloudLayer(cloud),))])
+    assert viewport._panes[0].actors[0] is actor
+    np.testing.assert_allclose(viewport._panes[0].meshes[0].points, cloud.astype(np.float32))
+
+
+def test_scalars_show_a_colour_bar_and_dark_theme_changes_background(viewport, session):
+    cloud = session.cloud(0)
+    values = np.linspace(0, 1, len(cloud))
+    viewport.show_panes([Pane((CloudLayer(cloud, scalars=values, scalar_title="error"),))])
+    assert viewport._panes[0].bar.GetVisibility()
+    viewport.set_theme("dark")
+    pixels = _pixels(viewport.image())
+    assert pixels[2, 2].max() < 60  # a dark corner
+    viewport.set_theme("light")
+    assert _pixels(viewport.image())[2, 2].min() > 240

@@ -1,0 +1,150 @@
+"""Start the window: ``vaeviewer`` with no arguments, or ``vaeviewer gui``.
+
+The data set is opened and its first shape drawn before the model loads (the
+model needs torch, whose import is the slowest part of a start), so that the
+window appears at once; the model follows a moment later. With ``screenshot``
+the window waits until every panel has finished its background work, saves a
+picture of itself and closes: for the README and for tests.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from vaeviewer.errors import OptionError
+
+__all__ = ["run_app", "check_display"]
+
+#: How long ``--screenshot`` waits for the panels' background work before it takes the picture anyway.
+SCREENSHOT_TIMEOUT_S = 180.0
+
+
+def check_display() -> None:
+    """Raise :class:`OptionError` when there is no display to open a window on (Linux without X or Wayland)."""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise OptionError(
+            "no display to open the window on (DISPLAY is not set): run it in a desktop session, "
+            "or under xvfb-run for --screenshot"
+        )
+
+
+def run_app(
+    data: str = "builtin",
+    checkpoint: str | None = None,
+    *,
+    up: str | None = None,
+    screenshot: str | None = None,
+    panel: str | None = None,
+    settings_file: str | None = None,
+) -> int:
+    """Open the window and run until it is closed; return the exit status.
+
+    Parameters
+    ----------
+    data : str
+        Data set path, or ``builtin``.
+    checkpoint : str, optional
+        Model checkpoint; the bundled demo model by default.
+    up : str, optional
+        The clouds' up axis, ``y`` or ``z`` (``y`` by default).
+    screenshot : str, optional
+        Save a PNG of the whole window here once everything is drawn, then exit.
+    panel : str, optional
+        The panel brought to the front (and given the viewport) at start.
+    settings_file : str, optional
+        An INI file for the window's settings instead of the user's (tests, screenshots).
+
+    Raises
+    ------
+    OptionError, DataFileError, CheckpointError
+        Before the window opens, for a bad option, data set or checkpoint.
+    """
+    from vaeviewer.gui.main_window import PANEL_NAMES
+
+    if panel is not None and panel not in PANEL_NAMES:
+        raise OptionError(f"--panel {panel}: one of {', '.join(PANEL_NAMES)}")
+    if screenshot is not None:
+        target = Path(screenshot)
+        if target.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            raise OptionError(f"--screenshot {screenshot}: save it as .png or .jpg")
+        if not target.parent.resolve().is_dir():
+            raise OptionError(f"--screenshot {screenshot}: folder {target.parent} does not exist")
+    check_display()
+
+    from vaeviewer.workflows.session import ViewerSession
+
+    session = ViewerSession()
+    if up is not None:
+        session.set_up(up)
+    session.open_data(data)
+    if checkpoint is not None:
+        session.open_checkpoint(checkpoint)  # a bad file is reported before any window opens
+
+    from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from vaeviewer.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "vaeviewer"])
+    app.setApplicationName("vaeviewer")
+    app.setOrganizationName("vaeviewer")
+    settings = QSettings(settings_file, QSettings.Format.IniFormat) if settings_file else None
+    window = MainWindow(session, settings)
+    window.show()
+    if panel is not None:
+        window.show_panel(panel)
+    if checkpoint is None:
+        # After the first shape is on screen: loading torch and the model takes a second or two.
+        QTimer.singleShot(0, lambda: window.open_checkpoint(None))
+
+    status = {"code": 0}
+    if screenshot is not None:
+        _take_screenshot_when_ready(window, screenshot, panel, status)
+
+    # Qt's event loop does not let Python see Ctrl-C; a slow timer gives it the chance to.
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    ticker = QTimer(window)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+    try:
+        app.exec()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        ticker.stop()
+    return status["code"]
+
+
+def _take_screenshot_when_ready(window, path: str, panel: str | None, status: dict) -> None:
+    """Poll until the model is loaded, no panel is busy and the viewport has drawn; then save and close."""
+    from PySide6.QtCore import QTimer
+
+    began = time.monotonic()
+    calm = {"ticks": 0}
+    poll = QTimer(window)
+
+    def check() -> None:
+        ready = window.session.model is not None and not window.busy_panels() and window.viewport.frames_drawn > 0
+        calm["ticks"] = calm["ticks"] + 1 if ready else 0
+        late = time.monotonic() - began > SCREENSHOT_TIMEOUT_S
+        if calm["ticks"] < 3 and not late:
+            return
+        poll.stop()
+        if late:
+            print(f"vaeviewer: warning: still busy ({', '.join(window.busy_panels())}) after "
+                  f"{SCREENSHOT_TIMEOUT_S:.0f} s; saving the window as it is", file=sys.stderr)
+        if panel is not None:
+            window.show_panel(panel)  # again: the model may have arrived after the first call
+        window.viewport.image()  # one more render of the final state
+        if window.save_screenshot(path):
+            print(f"vaeviewer: wrote {path}", file=sys.stderr)
+        else:
+            print(f"vaeviewer: error: {window.last_error}", file=sys.stderr)
+            status["code"] = 2
+        window.close()
+
+    poll.timeout.connect(check)
+    poll.start(100)

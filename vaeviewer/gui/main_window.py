@@ -1,0 +1,651 @@
+"""The main window: the viewport in the centre, dock panels around it, menus and a status bar.
+
+One panel at a time owns the viewport. A panel gets it when its dock is
+brought to the front, when the user works in it (``view_requested``), or from
+View > Viewport shows. The reconstruction panel keeps the viewport when a shape
+is chosen in the browser: it follows the browser's selection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QActionGroup, QImage, QKeySequence, QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from vaeviewer import __version__
+from vaeviewer.errors import VaeviewerError
+from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.viewport import THEMES, Viewport
+from vaeviewer.render.offscreen import CAMERA_DIRECTIONS, CLOUD_STYLES
+from vaeviewer.workflows.session import ViewerSession
+
+__all__ = ["MainWindow", "PANEL_NAMES", "CHECKPOINT_SUFFIXES"]
+
+#: The panels, in the order of their docks and of View > Viewport shows.
+PANEL_NAMES = ("dataset", "reconstruction", "interpolation", "latent", "training")
+
+#: Dropped or recent files with these suffixes are checkpoints; anything else is data.
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
+
+_MAX_RECENT = 8
+_POINT_SIZES = (2, 3, 5, 8, 12)
+_DATA_FILTER = (
+    "Shape data (*.h5 *.hdf5 *.off *.ply *.obj *.pcd *.xyz *.txt *.npy *.stl);;All files (*)"
+)
+
+SHORTCUTS = (
+    ("Ctrl+O", "Open data set"),
+    ("Ctrl+Shift+O", "Open checkpoint"),
+    ("Ctrl+E", "Export animation"),
+    ("Ctrl+P", "Save screenshot"),
+    ("Ctrl+1 … Ctrl+5", "Viewport shows: data set, reconstruction, interpolation, latent map, training"),
+    ("R", "Reset the camera to the preset"),
+    ("Left / Right", "Previous / next shape (reconstruction panel)"),
+    ("Space", "Play / pause the interpolation (interpolation panel)"),
+    ("Mouse: left drag / wheel / right drag / middle drag", "Rotate / zoom / zoom / pan"),
+    ("Ctrl+Q", "Quit"),
+)
+
+
+def _panel_classes() -> dict[str, type[Panel]]:
+    from vaeviewer.gui.panels.dataset import DatasetPanel
+    from vaeviewer.gui.panels.interpolation import InterpolationPanel
+    from vaeviewer.gui.panels.latent import LatentMapPanel
+    from vaeviewer.gui.panels.reconstruction import ReconstructionPanel
+    from vaeviewer.gui.panels.training import TrainingPanel
+
+    return {
+        "dataset": DatasetPanel,
+        "reconstruction": ReconstructionPanel,
+        "interpolation": InterpolationPanel,
+        "latent": LatentMapPanel,
+        "training": TrainingPanel,
+    }
+
+
+class MainWindow(QMainWindow):
+    """The vaeviewer window.
+
+    Parameters
+    ----------
+    session : ViewerSession
+        What the window shows; the window closes it when it closes.
+    settings : QSettings, optional
+        Where geometry, dock layout, view options and recent files are kept;
+        the user's vaeviewer settings by default (tests pass a file of their own).
+    parent : QWidget, optional
+
+    Signals
+    -------
+    error_shown(str)
+        After an error dialog is opened, with its one-line message.
+    """
+
+    error_shown = Signal(str)
+
+    def __init__(self, session: ViewerSession, settings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.settings = settings if settings is not None else QSettings("vaeviewer", "vaeviewer")
+        self.setWindowTitle("vaeviewer")
+        self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
+        self.last_error = ""
+        self._error_box: QMessageBox | None = None
+        self._closing = False
+        # Docks report becoming visible while the window is first shown; only later is that the user.
+        self._docks_armed = False
+
+        self.viewport = Viewport(self)
+        self.setCentralWidget(self.viewport)
+        self.panels: dict[str, Panel] = {}
+        self.docks: dict[str, QDockWidget] = {}
+        for name, cls in _panel_classes().items():
+            panel = cls(session, self.viewport)
+            self.panels[name] = panel
+            dock = QDockWidget(panel.title, self)
+            dock.setObjectName(f"dock_{name}")
+            dock.setWidget(panel)
+            dock.setFeatures(
+                QDockWidget.DockWidgetFeature.DockWidgetMovable
+                | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            )
+            self.docks[name] = dock
+            panel.view_requested.connect(self._on_view_requested)
+            panel.status.connect(self._on_panel_status)
+            panel.error.connect(self.show_error)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.docks["dataset"])
+        right = [self.docks[name] for name in PANEL_NAMES if name != "dataset"]
+        for dock in right:
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        for dock in right[1:]:
+            self.tabifyDockWidget(right[0], dock)
+        right[0].raise_()
+        # The viewport gets the most room; a saved layout replaces these widths.
+        self.resizeDocks([self.docks["dataset"], right[0]], [280, 400], Qt.Orientation.Horizontal)
+        for name, dock in self.docks.items():
+            dock.visibilityChanged.connect(lambda visible, name=name: self._on_dock_visibility(name, visible))
+
+        self._active = ""
+        self._build_status_bar()
+        self._build_menus()
+        self._restore_settings()
+
+        session.events.dataset.connect(self._on_dataset)
+        session.events.split.connect(self._on_split)
+        session.events.model.connect(self._on_model)
+        session.events.selection.connect(self._on_selection)
+        session.events.up.connect(self._on_up)
+        self._on_dataset()
+        self._on_model()
+        self.activate_panel("dataset")
+
+    # ---- panels and the viewport --------------------------------------------------------------
+
+    @property
+    def active_panel(self) -> str:
+        """Name of the panel that owns the viewport."""
+        return self._active
+
+    def activate_panel(self, name: str) -> None:
+        """Give the viewport to panel ``name``."""
+        if name not in self.panels:
+            raise ValueError(f"unknown panel {name!r}; one of {', '.join(self.panels)}")
+        if name == self._active:
+            return
+        old = self._active
+        self._active = name
+        if old:
+            self.panels[old].set_active(False)
+        action = self._show_actions.get(name)
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
+        self.panels[name].set_active(True)
+
+    def show_panel(self, name: str) -> None:
+        """Bring panel ``name``'s dock to the front (reopening it if closed) and give it the viewport."""
+        dock = self.docks[name]
+        dock.show()
+        dock.raise_()
+        self.activate_panel(name)
+
+    @Slot()
+    def _on_view_requested(self) -> None:
+        panel = self.sender()
+        if not isinstance(panel, Panel):
+            return
+        if panel.name == "dataset" and self._active == "reconstruction":
+            return  # the reconstruction follows the browser's selection
+        self.activate_panel(panel.name)
+
+    def _on_dock_visibility(self, name: str, visible: bool) -> None:
+        if self._closing or not visible or name == "dataset" or not self._docks_armed:
+            return
+        dock = self.docks[name]
+        # A dock coming to the front of its tab group (not one merely restored as hidden).
+        if not dock.isHidden() and not self.isMinimized() and self.isVisible():
+            self.activate_panel(name)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Arm the docks' visibility after the first show has settled."""
+        super().showEvent(event)
+        if not self._docks_armed:
+            QTimer.singleShot(0, self._arm_docks)
+
+    def _arm_docks(self) -> None:
+        self._docks_armed = True
+
+    def busy_panels(self) -> list[str]:
+        """Panels whose background work (thumbnails, a latent map) is still going on."""
+        return [name for name, panel in self.panels.items() if panel.is_busy()]
+
+    # ---- session events -----------------------------------------------------------------------
+
+    def _on_dataset(self) -> None:
+        self._update_data_label()
+        if self.session.data_path:
+            self._add_recent(self.session.data_path)
+        if self.session.up != self.viewport.up:
+            self.viewport.set_up(self.session.up)
+
+    def _on_split(self, name: str) -> None:
+        self._update_data_label()
+
+    def _on_model(self) -> None:
+        session = self.session
+        if session.model is None:
+            self._model_label.setText("no model")
+            self._device_label.setText("")
+            return
+        config = session.model.config
+        name = Path(session.checkpoint_path).name if session.checkpoint_path else "model"
+        self._model_label.setText(f"{name} · {config.num_points} points · latent {config.latent_dim}")
+        self._model_label.setToolTip(session.checkpoint_path)
+        self._device_label.setText(_device_text(session.model))
+        if session.checkpoint_path and Path(session.checkpoint_path).parent.name != "models":
+            self._add_recent(session.checkpoint_path)
+
+    def _on_selection(self, index: int) -> None:
+        if self._active in ("training", "interpolation"):
+            self.activate_panel("dataset")  # a chosen shape is shown, not hidden behind a run
+
+    def _on_up(self, up: str) -> None:
+        self.viewport.set_up(up)
+        for key, action in self._up_actions.items():
+            action.setChecked(key == up)
+
+    def _update_data_label(self) -> None:
+        session = self.session
+        if session.split is None:
+            self._data_label.setText("no data set")
+            return
+        name = "built-in shapes" if session.data_path == "builtin" else Path(session.data_path).name
+        self._data_label.setText(
+            f"{name} · {session.split.name}: {len(session.split)} shapes, {len(session.class_names)} classes"
+        )
+        self._data_label.setToolTip(session.data_path)
+
+    @Slot(str)
+    def _on_panel_status(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5000)
+
+    # ---- opening files ------------------------------------------------------------------------
+
+    def open_path(self, path: str | Path) -> bool:
+        """Open a data set or, by its suffix, a checkpoint; errors go to a dialog. Whether it opened."""
+        if Path(str(path)).suffix.lower() in CHECKPOINT_SUFFIXES:
+            return self.open_checkpoint(path)
+        return self.open_data(path)
+
+    def open_data(self, path: str | Path) -> bool:
+        """Open the data set at ``path`` (or ``builtin``); a bad one shows a dialog. Whether it opened."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.session.open_data(path)
+        except VaeviewerError as error:
+            self.show_error(str(error))
+            return False
+        except OSError as error:
+            self.show_error(f"{path}: {error.strerror or error}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.statusBar().showMessage(f"opened {path}", 5000)
+        return True
+
+    def open_checkpoint(self, path: str | Path | None) -> bool:
+        """Load a checkpoint (the bundled model for None); a bad one shows a dialog. Whether it loaded."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.session.open_checkpoint(path)
+        except VaeviewerError as error:
+            self.show_error(str(error))
+            return False
+        except OSError as error:
+            self.show_error(f"{path}: {error.strerror or error}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        return True
+
+    def save_checkpoint_as(self, path: str | Path) -> bool:
+        """Write the session's model (weights, configuration, classes, history) to ``path``."""
+        from vaeviewer.model import save_checkpoint
+
+        checkpoint = self.session.checkpoint
+        if checkpoint is None:
+            self.show_error("no model is open: open a checkpoint first")
+            return False
+        try:
+            save_checkpoint(path, dataclasses.replace(checkpoint, optimizer_state=None))
+        except VaeviewerError as error:
+            self.show_error(str(error))
+            return False
+        except OSError as error:
+            self.show_error(f"{path}: cannot write: {error.strerror or error}")
+            return False
+        self.statusBar().showMessage(f"saved {path}", 5000)
+        return True
+
+    @Slot(str)
+    def show_error(self, message: str) -> None:
+        """Show a one-line error in a dialog that does not block the window."""
+        self.last_error = message
+        if self._error_box is not None:
+            self._error_box.close()
+        box = QMessageBox(QMessageBox.Icon.Warning, "vaeviewer", message, QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("error_dialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(lambda _result: setattr(self, "_error_box", None))
+        self._error_box = box
+        box.open()
+        self.statusBar().showMessage(message, 10000)
+        self.error_shown.emit(message)
+
+    # ---- drag and drop ------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Accept dropped local files."""
+        if event.mimeData().hasUrls() and any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Open each dropped file: checkpoints by their suffix, anything else as data."""
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.open_path(url.toLocalFile())
+        event.acceptProposedAction()
+
+    # ---- pictures -----------------------------------------------------------------------------
+
+    def window_image(self) -> QImage:
+        """A picture of the whole window as it is on screen, viewport included."""
+        image = self.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        # The viewport is an OpenGL surface that a widget grab may leave blank: paint it in.
+        view = self.viewport.image()
+        top_left = self.viewport.mapTo(self, self.viewport.rect().topLeft())
+        ratio = image.width() / max(1, self.width())
+        painter = QPainter(image)
+        painter.drawImage(
+            top_left.x() * ratio,
+            top_left.y() * ratio,
+            view.scaled(round(self.viewport.width() * ratio), round(self.viewport.height() * ratio)),
+        )
+        painter.end()
+        return image
+
+    def save_screenshot(self, path: str | Path, what: str = "window") -> bool:
+        """Save a PNG of the ``window`` or the ``viewport``; errors go to a dialog."""
+        image = self.window_image() if what == "window" else self.viewport.image()
+        path = Path(path)
+        if path.suffix.lower() not in (".png", ".jpg", ".jpeg"):
+            self.show_error(f"{path}: save screenshots as .png or .jpg")
+            return False
+        if not path.parent.is_dir():
+            self.show_error(f"{path}: folder {path.parent} does not exist")
+            return False
+        if not image.save(str(path)):
+            self.show_error(f"{path}: cannot write the picture")
+            return False
+        self.statusBar().showMessage(f"saved {path}", 5000)
+        return True
+
+    # ---- menus --------------------------------------------------------------------------------
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self._data_label = QLabel("no data set")
+        self._model_label = QLabel("no model")
+        self._device_label = QLabel("")
+        for label in (self._data_label, self._model_label, self._device_label):
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: str | QKeySequence | None = None,
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        menus = self.menuBar()
+        file_menu = menus.addMenu("&File")
+        self._action(file_menu, "&Open data set…", self._ask_open_data, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open data &folder…", self._ask_open_folder)
+        self._action(file_menu, "Open &built-in shapes", lambda: self.open_data("builtin"))
+        self._action(file_menu, "Open &checkpoint…", self._ask_open_checkpoint, "Ctrl+Shift+O")
+        self._action(file_menu, "Open the &bundled model", lambda: self.open_checkpoint(None))
+        self._action(file_menu, "&Save checkpoint as…", self._ask_save_checkpoint, "Ctrl+Shift+S")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Export animation…", self._export_animation, "Ctrl+E")
+        self._action(file_menu, "Save screens&hot…", self._ask_screenshot, "Ctrl+P")
+        file_menu.addSeparator()
+        self._recent_menu = file_menu.addMenu("&Recent files")
+        self._rebuild_recent_menu()
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+
+        view_menu = menus.addMenu("&View")
+        camera = view_menu.addMenu("&Camera")
+        for view in CAMERA_DIRECTIONS:
+            self._action(camera, view.capitalize(), lambda _=False, v=view: self.viewport.set_view(v))
+        self._action(camera, "&Reset", self.viewport.reset_camera, "R")
+
+        sizes = view_menu.addMenu("Point &size")
+        group = QActionGroup(self)
+        self._size_actions: dict[int, QAction] = {}
+        for size in _POINT_SIZES:
+            action = self._action(sizes, f"{size} px", lambda _=False, s=size: self._set_point_size(s), checkable=True)
+            group.addAction(action)
+            self._size_actions[size] = action
+
+        style_menu = view_menu.addMenu("Points &as")
+        group = QActionGroup(self)
+        self._style_actions: dict[str, QAction] = {}
+        for style in CLOUD_STYLES:
+            action = self._action(style_menu, style.capitalize(), lambda _=False, s=style: self._set_style(s), checkable=True)
+            group.addAction(action)
+            self._style_actions[style] = action
+
+        up_menu = view_menu.addMenu("&Up axis")
+        group = QActionGroup(self)
+        self._up_actions: dict[str, QAction] = {}
+        for up, text in (("y", "Y up (built-in, ShapeNet, PointNet h5)"), ("z", "Z up (raw ModelNet)")):
+            action = self._action(up_menu, text, lambda _=False, u=up: self.session.set_up(u), checkable=True)
+            group.addAction(action)
+            self._up_actions[up] = action
+        self._up_actions[self.session.up].setChecked(True)
+
+        theme_menu = view_menu.addMenu("&Theme")
+        group = QActionGroup(self)
+        self._theme_actions: dict[str, QAction] = {}
+        for theme in THEMES:
+            action = self._action(theme_menu, theme.capitalize(), lambda _=False, t=theme: self._set_theme(t), checkable=True)
+            group.addAction(action)
+            self._theme_actions[theme] = action
+
+        view_menu.addSeparator()
+        shows = view_menu.addMenu("Viewport &shows")
+        group = QActionGroup(self)
+        self._show_actions: dict[str, QAction] = {}
+        for k, name in enumerate(PANEL_NAMES, start=1):
+            action = self._action(shows, self.panels[name].title, lambda _=False, n=name: self.show_panel(n),
+                                  f"Ctrl+{k}", checkable=True)
+            group.addAction(action)
+            self._show_actions[name] = action
+        panels = view_menu.addMenu("&Panels")
+        for name in PANEL_NAMES:
+            panels.addAction(self.docks[name].toggleViewAction())
+
+        help_menu = menus.addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self._show_shortcuts, QKeySequence.StandardKey.HelpContents)
+        self._action(help_menu, "&About vaeviewer", self._show_about)
+
+    def _set_point_size(self, size: float) -> None:
+        self.viewport.set_point_size(size)
+        for value, action in self._size_actions.items():
+            action.setChecked(value == size)
+
+    def _set_style(self, style: str) -> None:
+        self.viewport.set_style(style)
+        self._style_actions[style].setChecked(True)
+
+    def _set_theme(self, theme: str) -> None:
+        self.viewport.set_theme(theme)
+        self._theme_actions[theme].setChecked(True)
+
+    def _ask_open_data(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open data set", self._last_folder(), _DATA_FILTER)
+        if path:
+            self.open_data(path)
+
+    def _ask_open_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open data folder", self._last_folder())
+        if path:
+            self.open_data(path)
+
+    def _ask_open_checkpoint(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self._last_folder(),
+                                              "Checkpoints (*.pt *.pth *.ckpt);;All files (*)")
+        if path:
+            self.open_checkpoint(path)
+
+    def _ask_save_checkpoint(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint as", self._last_folder(), "Checkpoints (*.pt)")
+        if path:
+            self.save_checkpoint_as(path)
+
+    def _ask_screenshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", self._last_folder(), "PNG pictures (*.png)")
+        if path:
+            self.save_screenshot(path)
+
+    def _export_animation(self) -> None:
+        self.show_panel("interpolation")
+        panel = self.panels["interpolation"]
+        opener = getattr(panel, "open_export_dialog", None)
+        if callable(opener):
+            opener()
+
+    def _show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in SHORTCUTS)
+        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
+                          QMessageBox.StandardButton.Close, self)
+        box.setObjectName("shortcuts_dialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _show_about(self) -> None:
+        import torch  # already loaded with the model
+
+        text = (
+            f"<b>vaeviewer {__version__}</b><br>Train, inspect and interpolate point-cloud variational "
+            "autoencoders (PointNet encoder, fully connected decoder, Chamfer + KL loss).<br><br>"
+            f"PyTorch {torch.__version__} · Qt {_qt_version()} · VTK {_vtk_version()}"
+        )
+        box = QMessageBox(QMessageBox.Icon.Information, "About vaeviewer", text, QMessageBox.StandardButton.Close, self)
+        box.setObjectName("about_dialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    # ---- settings and recent files ------------------------------------------------------------
+
+    def _last_folder(self) -> str:
+        recent = self.recent_files()
+        for path in recent:
+            if path != "builtin":
+                candidate = Path(path)
+                return str(candidate if candidate.is_dir() else candidate.parent)
+        return str(Path.home())
+
+    def recent_files(self) -> list[str]:
+        """Data sets and checkpoints opened lately, newest first."""
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or [])]
+
+    def _add_recent(self, path: str) -> None:
+        recent = [p for p in self.recent_files() if p != path]
+        recent.insert(0, path)
+        self.settings.setValue("recent_files", recent[:_MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        if not hasattr(self, "_recent_menu"):
+            return
+        self._recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = QAction(path if path != "builtin" else "built-in shapes", self)
+            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
+            self._recent_menu.addAction(action)
+        self._recent_menu.setEnabled(bool(recent))
+
+    def _restore_settings(self) -> None:
+        settings = self.settings
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 900)
+        state = settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        theme = str(settings.value("view/theme", "light"))
+        style = str(settings.value("view/style", "spheres"))
+        try:
+            size = int(settings.value("view/point_size", 5))
+        except (TypeError, ValueError):
+            size = 5
+        self._set_theme(theme if theme in THEMES else "light")
+        self._set_style(style if style in CLOUD_STYLES else "spheres")
+        self._set_point_size(size if size in _POINT_SIZES else 5)
+
+    def save_settings(self) -> None:
+        """Keep geometry, dock layout and view options for the next start."""
+        settings = self.settings
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("view/theme", self.viewport.theme)
+        settings.setValue("view/style", self.viewport.style)
+        settings.setValue("view/point_size", int(self.viewport.point_size))
+        settings.sync()
+
+    # ---- closing ------------------------------------------------------------------------------
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Stop every panel's work (a training run saves its checkpoint), keep the settings, release VTK."""
+        if self._closing:
+            event.accept()
+            return
+        self._closing = True
+        self.statusBar().clearMessage()  # stops its timer
+        self.save_settings()
+        for panel in self.panels.values():
+            panel.shutdown()
+        if self._error_box is not None:
+            self._error_box.close()
+        self.viewport.shutdown()
+        self.session.close()
+        event.accept()
+        super().closeEvent(event)
+
+
+def _device_text(model: Any) -> str:
+    import torch
+
+    device = next(model.parameters()).device
+    if device.type == "cuda":
+        return f"GPU: {torch.cuda.get_device_name(device)}"
+    return f"CPU, {torch.get_num_threads()} threads"
+
+
+def _qt_version() -> str:
+    from PySide6 import __version__ as version
+
+    return version
+
+
+def _vtk_version() -> str:
+    from vtkmodules.vtkCommonCore import vtkVersion
+
+    return vtkVersion.GetVTKVersion()
+

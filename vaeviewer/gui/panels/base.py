@@ -1,0 +1,82 @@
+"""What every dock panel of the window has in common."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+from vaeviewer.gui.viewport import Viewport
+from vaeviewer.workflows.session import ViewerSession
+
+__all__ = ["Panel"]
+
+
+class Panel(QWidget):
+    """A dock panel built from the session, sharing the window's viewport with the other panels.
+
+    One panel at a time owns the viewport (is *active*): the window activates a
+    panel when its dock is brought to the front or when it asks for the view
+    (``view_requested``), and only the active panel draws. Panels read the
+    session, send the user's intent back to it and redraw on its events.
+
+    Parameters
+    ----------
+    session : ViewerSession
+    viewport : Viewport
+    parent : QWidget, optional
+
+    Signals
+    -------
+    view_requested()
+        The user did something whose result belongs in the viewport.
+    status(str)
+        A short message for the status bar.
+    error(str)
+        A one-line error for a dialog (a bad file, a failed run); the window shows it.
+    """
+
+    #: Identifier used by ``--panel`` and in the settings: dataset, training, reconstruction, ...
+    name: ClassVar[str] = ""
+    #: Title of the dock.
+    title: ClassVar[str] = ""
+
+    view_requested = Signal()
+    status = Signal(str)
+    error = Signal(str)
+
+    def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.viewport = viewport
+        self._active = False
+
+    @property
+    def active(self) -> bool:
+        """Whether this panel owns the viewport."""
+        return self._active
+
+    def set_active(self, active: bool) -> None:
+        """Give the viewport to this panel (it draws at once) or take it away."""
+        was, self._active = self._active, bool(active)
+        if self._active and not was:
+            self.draw()
+        elif not self._active and was:
+            self.deactivated()
+
+    def draw(self) -> None:
+        """Show the panel's content in the viewport; called only while active."""
+
+    def deactivated(self) -> None:
+        """The viewport went to another panel: stop anything that draws into it (playback)."""
+
+    def is_busy(self) -> bool:
+        """Whether background work that changes what the panel shows is still going on."""
+        return False
+
+    def shutdown(self) -> None:
+        """Stop the panel's threads and timers and save what must be saved; the window is closing.
+
+        Must return within a few seconds and leave no thread running.
+        """

@@ -1,0 +1,624 @@
+"""The Latent map panel: every shape of the split as a dot on a 2-D map of its latent mean.
+
+The map is computed lazily, on a worker thread (:func:`~vaeviewer.workflows.latent_map.latent_map`):
+when the panel is first shown or activated, and again after the model, data
+set or split changed while it is shown. The codes of a split are kept, so
+switching between PCA and t-SNE only projects again; each projection is kept
+too. Hovering a dot names its shape, clicking shows it in the viewport, and a
+right-click (or the buttons below the map) makes it an end of the interpolation.
+"""
+
+from __future__ import annotations
+
+import colorsys
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vaeviewer.errors import VaeviewerError
+from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.viewport import Pane, Viewport
+from vaeviewer.gui.workers import GeneratorWorker
+from vaeviewer.render.colors import INPUT_GREY
+from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.training.control import RunControl
+from vaeviewer.workflows.latent_map import (
+    PROJECTION_METHODS,
+    EncodedSplit,
+    EncodeProgress,
+    LatentMap,
+    ProjectionStarted,
+    latent_map,
+)
+from vaeviewer.workflows.session import ViewerSession
+
+__all__ = ["LatentMapPanel", "class_colors"]
+
+# Matplotlib's qualitative palettes, copied so that the map needs no matplotlib.
+_TAB10 = (
+    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+)
+_TAB20 = (
+    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
+    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
+    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
+)
+#: Colour of shapes without a class.
+_UNKNOWN_COLOR = "#b0b0b0"
+
+# Dots, in pixels; the rings that mark the chosen shapes are drawn around them.
+_DOT_SIZE = 7
+_SELECTION_RING = 15
+_PAIR_RING = 21
+
+# Pixels between two columns of the legend under the map.
+_LEGEND_SPACING = 12
+
+# Shapes encoded between two progress events (and two checks of the stop flag).
+_BATCH_SIZE = 32
+
+
+def class_colors(count: int) -> list[QColor]:
+    """``count`` colours that tell classes apart: tab10 up to 10, tab20 up to 20, then spread hues.
+
+    Beyond 20 classes no palette keeps every pair apart; hues stepped by the
+    golden angle, in three lightness bands, keep neighbouring class indices
+    far apart (in the spirit of Glasbey's palettes).
+    """
+    if count <= 10:
+        return [QColor(c) for c in _TAB10[:count]]
+    if count <= 20:
+        return [QColor(c) for c in _TAB20[:count]]
+    colors = []
+    for k in range(count):
+        hue = (k * 0.618033988749895) % 1.0
+        lightness = (0.45, 0.62, 0.32)[k % 3]
+        red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.75)
+        colors.append(QColor.fromRgbF(red, green, blue))
+    return colors
+
+
+class _MapScatter(pg.ScatterPlotItem):
+    """The dots of the map; a right-click on a dot asks for its menu instead of the plot's."""
+
+    #: Split index of the dot under a right-click, and where on the screen it was.
+    context_requested = Signal(int, QPointF)
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        if ev.button() == Qt.MouseButton.RightButton:
+            points = self.pointsAt(ev.pos())
+            if len(points):
+                ev.accept()
+                self.context_requested.emit(int(points[0].data()), ev.screenPos())
+                return
+        super().mouseClickEvent(ev)
+
+
+class _Rings(pg.ScatterPlotItem):
+    """Rings drawn over the dots to mark chosen shapes; clicks go through them to the dots."""
+
+    def mouseClickEvent(self, ev: Any) -> None:
+        # pyqtgraph's scene ignores acceptedMouseButtons(): a ring would take the click.
+        ev.ignore()
+
+
+class LatentMapPanel(Panel):
+    """A 2-D map (PCA or t-SNE) of the latent means of the split's shapes, coloured by class.
+
+    Parameters
+    ----------
+    session : ViewerSession
+    viewport : Viewport
+    parent : QWidget, optional
+
+    Notes
+    -----
+    While active it shows the selected shape in the viewport. Clicking a dot
+    selects that shape and emits ``view_requested``; ``Use as A`` / ``Use as B``
+    (buttons for the selected shape, or the right-click menu of a dot) set the
+    session's interpolation pair. The selected shape and the pair are ringed
+    on the map.
+    """
+
+    name = "latent"
+    title = "Latent map"
+
+    def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
+        super().__init__(session, viewport, parent)
+        self._encoded: EncodedSplit | None = None
+        self._maps: dict[str, LatentMap] = {}
+        self._shown: LatentMap | None = None
+        self._rows = np.zeros(0, dtype=np.int64)  # split index -> row of the shown map (-1: absent)
+        self._worker: GeneratorWorker | None = None
+        self._control: RunControl | None = None
+        self._stopping: list[tuple[GeneratorWorker, RunControl]] = []
+        self._failed = False  # the last automatic attempt failed: wait for the Compute button
+        self._hovered = -1
+        self._closed = False
+        self._build()
+        for event, callback in self._subscriptions():
+            event.connect(callback)
+        self._update_buttons()
+        self._set_info(self._missing_input() or "Compute the map to see the shapes' latent means.")
+
+    # ---- public -------------------------------------------------------------------------------
+
+    def method(self) -> str:
+        """The projection chosen: ``pca`` or ``tsne``."""
+        return str(self._method.currentData())
+
+    def set_method(self, method: str) -> None:
+        """Choose the projection (``pca`` or ``tsne``); the map follows (computing if needed)."""
+        index = self._method.findData(method)
+        if index < 0:
+            raise ValueError(f"projection {method!r}: one of {', '.join(PROJECTION_METHODS)}")
+        self._method.setCurrentIndex(index)
+
+    @property
+    def current_map(self) -> LatentMap | None:
+        """The map on screen, or None."""
+        return self._shown
+
+    def compute(self) -> None:
+        """(Re)compute the map of the current split with the chosen projection, on a thread.
+
+        The split's codes are reused when they are already known. Stops a
+        computation under way. Does nothing but say why without a model or data set.
+        """
+        self._stop_worker()
+        missing = self._missing_input()
+        if missing:
+            self._set_info(missing)
+            return
+        method = self.method()
+        if method in self._maps:
+            self._show_map(self._maps[method])
+            return
+        self._failed = False
+        model, split, encoded, control = self.session.model, self.session.split, self._encoded, RunControl()
+
+        def work() -> Any:
+            return latent_map(model, split, method, encoded=encoded, batch_size=_BATCH_SIZE, control=control)
+
+        worker = GeneratorWorker(work, self)
+        worker.yielded.connect(self._on_item)
+        worker.failed.connect(self._on_failed)
+        worker.done.connect(self._on_done)
+        self._worker, self._control = worker, control
+        self._progress.setRange(0, max(len(split), 1) if encoded is None else 0)
+        self._progress.setValue(0)
+        self._progress.setFormat("encoding %v of %m shapes" if encoded is None else "")
+        self._progress.show()
+        self._set_info(f"{'Projecting' if encoded is not None else 'Encoding'} {len(split)} shapes of {split.name}…")
+        self._update_buttons()
+        worker.start()
+
+    def stop(self) -> None:
+        """Stop a computation under way; the map stays empty until the next one."""
+        if self._worker is not None:
+            self._stop_worker()
+            self._set_info("Stopped. Press Compute to map the shapes.")
+
+    def is_busy(self) -> bool:
+        """Whether a map is being computed."""
+        return self._worker is not None
+
+    def set_active(self, active: bool) -> None:
+        """Own the viewport or give it up; the map is computed on first activation."""
+        super().set_active(active)
+        if active:
+            self._ensure_map()
+
+    def draw(self) -> None:
+        """Show the selected shape in grey, with its class, index and name above it."""
+        index = self.session.selection
+        if self.session.split is None or index < 0:
+            self.viewport.show_panes([Pane(caption="No shape selected")])
+            return
+        try:
+            cloud = self.session.cloud(index, self.session.num_points)
+        except VaeviewerError as error:
+            self.viewport.show_panes([Pane(caption=self.session.shape_label(index))])
+            self.error.emit(str(error))
+            return
+        self.viewport.show_panes([Pane(layers=(CloudLayer(cloud, color=INPUT_GREY),), caption=self.session.shape_label(index))])
+
+    def shutdown(self) -> None:
+        """Stop the computation (t-SNE's process is killed) and wait for its thread."""
+        if self._closed:
+            return
+        self._closed = True
+        for event, callback in self._subscriptions():
+            event.disconnect(callback)
+        self._stop_worker()
+        for worker, _control in self._stopping:
+            worker.wait()
+        self._stopping.clear()
+        self._context_menu.close()
+
+    # ---- building -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self._method = QComboBox()
+        for key, label in PROJECTION_METHODS.items():
+            self._method.addItem(label, key)
+        self._method.setToolTip(
+            "PCA: the plane of largest variance; distances are true distances in it.\n"
+            "t-SNE: keeps neighbourhoods, so classes separate clearly; sizes and gaps mean little.\n"
+            "t-SNE takes seconds (a few for 1,000 shapes)."
+        )
+        self._method.currentIndexChanged.connect(self._on_method_changed)
+        self._compute = QPushButton("Compute")
+        self._compute.clicked.connect(self._on_compute_clicked)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Projection"))
+        top.addWidget(self._method)
+        top.addStretch(1)
+        top.addWidget(self._compute)
+
+        self._progress = QProgressBar()
+        self._progress.setTextVisible(True)
+        self._progress.hide()
+        self._info = QLabel()
+        self._info.setWordWrap(True)
+
+        self._plot = pg.PlotWidget(background="w")
+        self._plot.setMinimumSize(260, 240)
+        self._plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        plot_item = self._plot.getPlotItem()
+        plot_item.setAspectLocked(True)
+        plot_item.setMenuEnabled(False)
+        plot_item.hideButtons()
+        for side in ("left", "bottom"):
+            axis = plot_item.getAxis(side)
+            axis.setPen(pg.mkPen("#555555"))
+            axis.setTextPen(pg.mkPen("#333333"))
+        self._scatter = _MapScatter(size=_DOT_SIZE, pen=pg.mkPen(0, 0, 0, 70, width=0.6), hoverable=True, tip=None)
+        self._scatter.sigClicked.connect(self._on_points_clicked)
+        self._scatter.sigHovered.connect(self._on_points_hovered)
+        self._scatter.context_requested.connect(self._show_context_menu)
+        self._marks = _Rings(pxMode=True)
+        # A to the upper left of its ring, B to the upper right: both stay readable on one shape.
+        self._pair_labels = {
+            "a": pg.TextItem("A", color="#111111", anchor=(1.3, 1.1)),
+            "b": pg.TextItem("B", color="#111111", anchor=(-0.3, 1.1)),
+        }
+        self._hover_text = pg.TextItem("", color="#000000", fill=pg.mkBrush(255, 255, 255, 220),
+                                       border=pg.mkPen("#888888"), anchor=(0, 1.2))
+        self._hover_text.setZValue(30)
+        plot_item.addItem(self._scatter)
+        plot_item.addItem(self._marks)
+        self._marks.setZValue(10)
+        for label in self._pair_labels.values():
+            label.setZValue(20)
+            label.hide()
+            plot_item.addItem(label, ignoreBounds=True)
+        self._hover_text.hide()
+        plot_item.addItem(self._hover_text, ignoreBounds=True)
+        # Below the plot, not over it: inside, ten classes would hide a third of the dots.
+        self._legend = pg.LegendItem(labelTextColor="#222222", verSpacing=-8, horSpacing=_LEGEND_SPACING, frame=False)
+        plot_item.layout.addItem(self._legend, 4, 1)
+        self._legend_samples: list[pg.ScatterPlotItem] = []
+
+        self._point_label = QLabel()
+        self._use_a = QPushButton("Use as A")
+        self._use_b = QPushButton("Use as B")
+        self._use_a.setToolTip("Make the selected shape the start of the interpolation")
+        self._use_b.setToolTip("Make the selected shape the end of the interpolation")
+        self._use_a.clicked.connect(lambda: self._use_as("a", self.session.selection))
+        self._use_b.clicked.connect(lambda: self._use_as("b", self.session.selection))
+        bottom = QHBoxLayout()
+        bottom.addWidget(self._point_label, 1)
+        bottom.addWidget(self._use_a)
+        bottom.addWidget(self._use_b)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self._progress)
+        layout.addWidget(self._info)
+        layout.addWidget(self._plot, 1)
+        layout.addLayout(bottom)
+
+        self._context_menu = QMenu(self)
+        self._context_index = -1
+        for text, slot in (("Show", None), ("Use as A", "a"), ("Use as B", "b")):
+            action = QAction(text, self._context_menu)
+            action.triggered.connect(lambda _checked=False, slot=slot: self._on_context_action(slot))
+            self._context_menu.addAction(action)
+
+    def _subscriptions(self) -> list[tuple[Any, Any]]:
+        events = self.session.events
+        return [
+            (events.dataset, self._on_inputs_changed),
+            (events.split, self._on_inputs_changed),
+            (events.model, self._on_inputs_changed),
+            (events.selection, self._on_selection),
+            (events.pair, self._on_pair),
+        ]
+
+    # ---- computing ----------------------------------------------------------------------------
+
+    def _missing_input(self) -> str:
+        if self.session.split is None:
+            return "Open a data set to map its shapes."
+        if self.session.model is None:
+            return "Open a model to map the latent means of the shapes."
+        if not len(self.session.split):
+            return f"Split {self.session.split.name} has no shapes."
+        return ""
+
+    def _wanted(self) -> bool:
+        return not self._closed and (self.active or self.isVisible())
+
+    def _ensure_map(self) -> None:
+        """Compute the map if it is wanted, missing, not under way and did not just fail."""
+        if not self._wanted() or self._worker is not None or self._failed:
+            return
+        if self._shown is not None and self._shown.method == self.method():
+            return
+        self.compute()
+
+    def _stop_worker(self) -> None:
+        """Ask the running worker to stop; it is waited for in shutdown (or ends by itself)."""
+        if self._worker is not None:
+            assert self._control is not None
+            self._control.stop()
+            self._stopping.append((self._worker, self._control))
+            self._worker = self._control = None
+        self._progress.hide()
+        self._update_buttons()
+
+    def _on_item(self, item: Any) -> None:
+        if self.sender() is not self._worker:
+            return  # from a computation that was stopped: its inputs are gone
+        if isinstance(item, EncodeProgress):
+            self._progress.setRange(0, max(item.total, 1))
+            self._progress.setValue(item.done)
+        elif isinstance(item, EncodedSplit):
+            self._encoded = item
+        elif isinstance(item, ProjectionStarted):
+            if item.method == "tsne":
+                self._progress.setRange(0, 0)  # t-SNE reports no progress: a busy bar
+                self._progress.setFormat("")
+                self._set_info(f"t-SNE of {item.shapes} shapes (a few seconds)…")
+        elif isinstance(item, LatentMap):
+            self._maps[item.method] = item
+            if item.method == self.method():
+                self._show_map(item)
+
+    def _on_failed(self, message: str) -> None:
+        if self.sender() is not self._worker:
+            return
+        self._failed = True
+        self._set_info(f"The map could not be computed: {message}")
+        self.error.emit(f"latent map: {message}")
+
+    def _on_done(self) -> None:
+        sender = self.sender()
+        for pair in list(self._stopping):
+            if pair[0] is sender:
+                self._stopping.remove(pair)
+                pair[0].wait()  # returns at once: done is the thread's last act
+                pair[0].deleteLater()
+        if sender is self._worker:
+            self._worker.wait()
+            self._worker.deleteLater()
+            self._worker = self._control = None
+            self._progress.hide()
+            self._update_buttons()
+
+    def _on_compute_clicked(self) -> None:
+        if self._worker is not None:
+            self.stop()
+            return
+        self._maps.pop(self.method(), None)
+        self._shown = None
+        self.compute()
+
+    def _on_method_changed(self) -> None:
+        method = self.method()
+        if method in self._maps:
+            self._stop_worker()
+            self._show_map(self._maps[method])
+        elif self._encoded is not None or self._wanted():
+            self._clear_map()
+            self.compute()
+
+    def _on_inputs_changed(self, *_args: Any) -> None:
+        """The model, data set or split changed: the codes are stale."""
+        self._stop_worker()
+        self._encoded = None
+        self._maps.clear()
+        self._failed = False
+        self._clear_map()
+        self._set_info(self._missing_input() or "Compute the map to see the shapes' latent means.")
+        self._ensure_map()
+
+    # ---- showing ------------------------------------------------------------------------------
+
+    def _clear_map(self) -> None:
+        self._shown = None
+        self._rows = np.zeros(0, dtype=np.int64)
+        self._scatter.setData([])
+        self._marks.setData([])
+        for label in self._pair_labels.values():
+            label.hide()
+        self._hover_text.hide()
+        self._hovered = -1
+        self._legend.clear()
+        self._legend_samples.clear()
+        self._point_label.setText("")
+
+    def _show_map(self, shown: LatentMap) -> None:
+        encoded = shown.encoded
+        names = tuple(self.session.split.class_names) if self.session.split is not None else ()
+        colors = class_colors(len(names))
+        brushes = [QBrush(color) for color in colors]
+        unknown = QBrush(QColor(_UNKNOWN_COLOR))
+        labels = encoded.labels
+        point_brushes = [brushes[k] if 0 <= k < len(brushes) else unknown for k in labels.tolist()]
+        self._shown = shown
+        size = len(self.session.split) if self.session.split is not None else 0
+        self._rows = np.full(max(size, int(encoded.indices.max(initial=-1)) + 1), -1, dtype=np.int64)
+        self._rows[encoded.indices] = np.arange(len(encoded.indices))
+        self._scatter.setData(
+            x=shown.coords[:, 0], y=shown.coords[:, 1], data=encoded.indices, brush=point_brushes,
+            size=_DOT_SIZE, symbol="o",
+        )
+        self._legend.clear()
+        self._legend_samples.clear()
+        present = sorted(set(labels.tolist()))
+        for k in present:
+            name = names[k] if 0 <= k < len(names) else "unknown"
+            sample = pg.ScatterPlotItem(size=_DOT_SIZE + 2, symbol="o", pen=pg.mkPen(0, 0, 0, 70),
+                                        brush=brushes[k] if 0 <= k < len(brushes) else unknown)
+            self._legend_samples.append(sample)
+            self._legend.addItem(sample, name)
+        self._fit_legend()
+        plot_item = self._plot.getPlotItem()
+        if shown.method == "pca":
+            first, second = (shown.explained + (0.0, 0.0))[:2]
+            plot_item.setLabel("bottom", f"PC 1 ({first:.0%} of variance)")
+            plot_item.setLabel("left", f"PC 2 ({second:.0%})")
+            detail = f"PCA: the plane holds {first + second:.0%} of the codes' variance"
+        else:
+            plot_item.setLabel("bottom", "t-SNE 1")
+            plot_item.setLabel("left", "t-SNE 2")
+            detail = "t-SNE: neighbours stay neighbours; distances between clusters mean little"
+        text = f"{len(encoded.indices)} shapes of {encoded.split}. {detail}."
+        if encoded.skipped:
+            text += f" {len(encoded.skipped)} unreadable shape(s) left out."
+        self._set_info(text)
+        self._update_marks()
+        # The legend's rows change the plot's height: lay it out now, so that the range
+        # fits the plot as it will be drawn.
+        plot_item.layout.activate()
+        plot_item.getViewBox().autoRange(padding=0.05)
+
+    def _fit_legend(self) -> None:
+        """As many legend columns as the plot's width holds, so that no class name is cut off."""
+        if not self._legend.items:
+            return
+        widest = max(label.item.boundingRect().width() for _sample, label in self._legend.items)
+        # A sample is 20 px wide; the layout's margins add about 10 more.
+        entry = 20 + widest + 10 + _LEGEND_SPACING
+        available = self._plot.width() - self._plot.getPlotItem().getAxis("left").width() - 10
+        columns = int(max(1, min(len(self._legend.items), available // entry)))
+        if columns != self._legend.columnCount:
+            self._legend.setColumnCount(columns)
+
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_legend()
+
+    def _update_marks(self) -> None:
+        """Ring the selected shape and the two ends of the interpolation."""
+        spots: list[dict[str, Any]] = []
+        pair = self.session.pair
+        for slot in ("a", "b"):
+            position = self._position(pair.get(slot, -1))
+            label = self._pair_labels[slot]
+            if position is None:
+                label.hide()
+                continue
+            spots.append({"pos": position, "size": _PAIR_RING, "symbol": "o", "brush": None,
+                          "pen": pg.mkPen("#111111", width=2)})
+            label.setPos(*position)
+            label.show()
+        position = self._position(self.session.selection)
+        if position is not None:
+            spots.append({"pos": position, "size": _SELECTION_RING, "symbol": "o", "brush": None,
+                          "pen": pg.mkPen("#e0115f", width=2.5)})
+        self._marks.setData(spots)
+
+    def _position(self, index: int) -> tuple[float, float] | None:
+        if self._shown is None or not 0 <= index < len(self._rows) or self._rows[index] < 0:
+            return None
+        x, y = self._shown.coords[self._rows[index]]
+        return float(x), float(y)
+
+    def _set_info(self, text: str) -> None:
+        self._info.setText(text)
+
+    def _update_buttons(self) -> None:
+        self._compute.setText("Stop" if self._worker is not None else "Compute")
+        self._compute.setEnabled(self._worker is not None or not self._missing_input())
+        has_selection = self.session.split is not None and self.session.selection >= 0
+        self._use_a.setEnabled(has_selection)
+        self._use_b.setEnabled(has_selection)
+
+    # ---- the user -----------------------------------------------------------------------------
+
+    def _on_points_hovered(self, _item: Any, points: Any, _event: Any) -> None:
+        index = int(points[0].data()) if len(points) else -1
+        if index == self._hovered:
+            return
+        self._hovered = index
+        if index < 0:
+            self._hover_text.hide()
+            return
+        label = self.session.shape_label(index)
+        self._hover_text.setText(label)
+        position = self._position(index)
+        if position is not None:
+            self._hover_text.setPos(*position)
+        self._hover_text.show()
+        self._point_label.setText(label)
+        self.status.emit(label)
+
+    def _on_points_clicked(self, _item: Any, points: Any, _event: Any) -> None:
+        if not len(points):
+            return
+        self.session.select(int(points[0].data()))
+        self.view_requested.emit()
+
+    def _show_context_menu(self, index: int, screen_position: QPointF) -> None:
+        self._context_index = index
+        self._context_menu.actions()[0].setText(f"Show {self.session.shape_label(index)}")
+        self._context_menu.popup(screen_position.toPoint())
+
+    def _on_context_action(self, slot: str | None) -> None:
+        index = self._context_index
+        if index < 0:
+            return
+        if slot is None:
+            self.session.select(index)
+            self.view_requested.emit()
+        else:
+            self._use_as(slot, index)
+
+    def _use_as(self, slot: str, index: int) -> None:
+        try:
+            self.session.set_pair(slot, index)
+        except VaeviewerError as error:
+            self.error.emit(str(error))
+            return
+        self.status.emit(f"{slot.upper()}: {self.session.shape_label(index)}")
+
+    def _on_selection(self, _index: int) -> None:
+        self._update_marks()
+        self._update_buttons()
+        if self.active:
+            self.draw()
+
+    def _on_pair(self, _slot: str, _index: int) -> None:
+        self._update_marks()
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        self._ensure_map()

@@ -1,0 +1,750 @@
+"""The Training panel: set up a run, start, pause, resume and stop it, and watch it learn.
+
+The run is :func:`vaeviewer.training.train`, the same generator the command line
+iterates, wrapped in one :class:`~vaeviewer.gui.workers.GeneratorWorker`. Its
+events are only *recorded* when they arrive (into a
+:class:`~vaeviewer.gui.panels.training_plots.RunRecord`); a timer redraws the
+curves, the progress and the preview a few times a second while the run is live,
+so that a fast GPU run cannot flood the event loop. The panel can also follow a
+run folder written by another process (the command line, torchrun) through its
+``history.csv``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+from PySide6.QtCore import (
+    QCoreApplication,
+    QEvent,
+    QFileSystemWatcher,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from vaeviewer.errors import OptionError, VaeviewerError
+from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.panels.training_plots import (
+    RunRecord,
+    TrainingPlots,
+    format_duration,
+)
+from vaeviewer.gui.viewport import Pane, Viewport
+from vaeviewer.gui.workers import GeneratorWorker
+from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
+from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.training import (
+    CheckpointSaved,
+    History,
+    PreviewReady,
+    RunControl,
+    RunFinished,
+    RunPaused,
+    RunResumed,
+    RunStarted,
+    TrainingEvent,
+    TrainSettings,
+    check_start,
+    settings_for_resume,
+    train,
+)
+from vaeviewer.workflows.session import ViewerSession
+
+__all__ = ["TrainingPanel", "default_run_folder"]
+
+#: Settings a resumed run may change; the others are the run's own (see ``settings_for_resume``).
+_CHANGEABLE_ON_RESUME = ("epochs", "lr", "lr_schedule", "beta", "device", "val_split", "preview_every_steps")
+#: Settings that build the model or choose its data: fixed when resuming.
+_FIXED_ON_RESUME = ("batch_size", "num_points", "latent_dim", "max_shapes", "prior_std")
+
+
+def default_run_folder() -> Path:
+    """A new folder name for a run: ``<user data dir>/runs/<date-time>`` (not created)."""
+    import platformdirs
+
+    root = Path(platformdirs.user_data_dir("vaeviewer")) / "runs"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder, k = root / stamp, 2
+    while folder.exists():
+        folder, k = root / f"{stamp}-{k}", k + 1
+    return folder
+
+
+def _float(edit: QLineEdit, label: str) -> float:
+    text = edit.text().strip()
+    try:
+        return float(text)
+    except ValueError:
+        raise OptionError(f"{label}: {text!r} is not a number") from None
+
+
+class TrainingPanel(Panel):
+    """Train a model from the window and watch its losses and a reconstruction as it learns.
+
+    Parameters
+    ----------
+    session : ViewerSession
+        Its data set is what a new run trains on; "Load into viewer" opens a
+        checkpoint of the run in it.
+    viewport : Viewport
+        Shows the latest preview: a fixed shape in grey beside its reconstruction in green.
+    parent : QWidget, optional
+
+    Signals
+    -------
+    run_event(object)
+        Every event of the live run, after the panel recorded it.
+    run_ended()
+        The worker finished (completed, stopped or failed) and the panel is idle again.
+
+    Attributes
+    ----------
+    record : RunRecord
+        The numbers of the run shown (live or followed).
+    """
+
+    name = "training"
+    title = "Training"
+
+    run_event = Signal(object)
+    run_ended = Signal()
+
+    #: Redraws per second of the curves and progress while a run is live.
+    REFRESH_HZ = 5
+    #: Shortest time between two renders of the preview: a render can take tens of
+    #: milliseconds with software OpenGL, and a shape that changes a little per step needs no more.
+    PREVIEW_INTERVAL_S = 0.5
+
+    def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
+        super().__init__(session, viewport, parent)
+        self.record = RunRecord()
+        self._worker: GeneratorWorker | None = None
+        self._control: RunControl | None = None
+        self._state = "idle"
+        self._closed = False
+        self._preview_drawn: PreviewReady | None = None
+        self._preview_drawn_at = -math.inf
+        self._auto_folder = ""  # the folder the panel proposed itself (not the user's choice)
+        self._followed: Path | None = None
+        self._watcher: QFileSystemWatcher | None = None
+
+        layout = QVBoxLayout(self)
+        # The settings and the curves share the panel's height in tabs: a run shows its curves,
+        # and its settings cannot change while it runs anyway.
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._build_form(), "Settings")
+        self.plots = TrainingPlots()
+        self.tabs.addTab(self.plots, "Curves")
+        layout.addWidget(self.tabs, stretch=1)
+        layout.addLayout(self._build_buttons())
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label = QLabel("No run yet.")
+        self.progress_label.setWordWrap(True)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self._build_checkpoints())
+
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setObjectName("training refresh")
+        self._refresh_timer.setInterval(1000 // self.REFRESH_HZ)
+        self._refresh_timer.timeout.connect(self._refresh)
+        # Run folders are rewritten in bursts (checkpoint, best, history): read them once it settles.
+        self._reload_timer = QTimer(self)
+        self._reload_timer.setObjectName("training run folder reload")
+        self._reload_timer.setSingleShot(True)
+        self._reload_timer.setInterval(300)
+        self._reload_timer.timeout.connect(self._reload_followed)
+
+        self.session.events.dataset.connect(self._on_dataset)
+        self._on_dataset()
+        self._update_buttons()
+
+    # ---- building ---------------------------------------------------------------------------
+
+    def _build_form(self) -> QWidget:
+        import torch
+
+        defaults = TrainSettings()
+        box = QWidget()
+        form = QFormLayout(box)
+        self.data_edit = QLineEdit()
+        self.data_edit.setReadOnly(True)
+        self.data_edit.setToolTip("The data set open in the window (File ▸ Open data set… changes it)")
+        form.addRow("Data", self.data_edit)
+
+        def spin(low: int, high: int, value: int, special: str = "", suffix: str = "") -> QSpinBox:
+            box = QSpinBox()
+            box.setRange(low, high)
+            box.setValue(value)
+            box.setSpecialValueText(special)
+            box.setSuffix(suffix)
+            box.setKeyboardTracking(False)
+            return box
+
+        self.epochs_edit = spin(1, 1_000_000, defaults.epochs)
+        self.batch_edit = spin(2, 1_000_000, defaults.batch_size)
+        self.lr_edit = QLineEdit(f"{defaults.lr:g}")
+        self.schedule_combo = QComboBox()
+        self.schedule_combo.addItems(["constant", "cosine"])
+        self.schedule_combo.setToolTip("cosine: from the rate down to a twentieth of it at the last epoch")
+        self.beta_edit = QLineEdit(f"{defaults.beta:g}")
+        self.beta_edit.setToolTip("Weight of the KL term: loss = Chamfer + β·KL + classifier NLL")
+        self.prior_edit = QLineEdit(f"{defaults.prior_std:g}")
+        self.points_combo = QComboBox()
+        self.points_combo.setEditable(True)
+        self.points_combo.addItems(["1024", "2048"])
+        self.points_combo.setCurrentText(str(defaults.num_points))
+        self.latent_edit = spin(1, 65_536, defaults.latent_dim)
+        self.shapes_edit = spin(0, 100_000_000, defaults.max_shapes, special="all")
+        self.shapes_edit.setToolTip("Train on a class-balanced subset of this many shapes")
+        self.val_combo = QComboBox()
+        self.device_combo = QComboBox()
+        devices = ["auto", "cpu"]
+        if torch.cuda.is_available():
+            devices.append("cuda")
+            devices += [f"cuda:{k}" for k in range(torch.cuda.device_count())] if torch.cuda.device_count() > 1 else []
+        self.device_combo.addItems(devices)
+        self.preview_edit = spin(0, 100_000_000, 25, special="epoch ends", suffix=" steps")
+        self.preview_edit.setToolTip("How often the reconstruction of a fixed shape is shown")
+        for label, widget in (
+            ("Epochs", self.epochs_edit),
+            ("Batch size", self.batch_edit),
+            ("Learning rate", self.lr_edit),
+            ("LR schedule", self.schedule_combo),
+            ("β (KL weight)", self.beta_edit),
+            ("Prior σ", self.prior_edit),
+            ("Points", self.points_combo),
+            ("Latent size", self.latent_edit),
+            ("Training shapes", self.shapes_edit),
+            ("Validation", self.val_combo),
+            ("Device", self.device_combo),
+            ("Preview every", self.preview_edit),
+        ):
+            form.addRow(label, widget)
+
+        self._auto_folder = str(default_run_folder())
+        self.out_edit = QLineEdit(self._auto_folder)
+        self.out_edit.textChanged.connect(self._update_resume_option)
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.clicked.connect(self._browse_folder)
+        row = QWidget()
+        row_layout = QHBoxLayout(row)
+        row_layout.setContentsMargins(0, 0, 0, 0)
+        row_layout.addWidget(self.out_edit, stretch=1)
+        row_layout.addWidget(self.browse_button)
+        form.addRow("Output folder", row)
+        self.resume_check = QCheckBox("Resume the run in this folder")
+        self.resume_check.setEnabled(False)
+        self.resume_check.toggled.connect(self._on_resume_toggled)
+        form.addRow("", self.resume_check)
+        self._form_box = box
+        return box
+
+    def _build_buttons(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.pause_button = QPushButton("Pause")
+        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after this step and save last.pt")
+        for button, slot in ((self.start_button, self.start), (self.pause_button, self.pause),
+                             (self.resume_button, self.resume), (self.stop_button, self.stop)):
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        return row
+
+    def _build_checkpoints(self) -> QGroupBox:
+        box = QGroupBox("Checkpoints")
+        layout = QVBoxLayout(box)
+        self.checkpoint_list = QListWidget()
+        self.checkpoint_list.setMaximumHeight(90)
+        self.checkpoint_list.itemSelectionChanged.connect(self._update_buttons)
+        self.checkpoint_list.itemDoubleClicked.connect(lambda item: self.load_checkpoint(item.data(Qt.ItemDataRole.UserRole)))
+        layout.addWidget(self.checkpoint_list)
+        row = QHBoxLayout()
+        self.load_button = QPushButton("Load into viewer")
+        self.load_button.clicked.connect(lambda: self.load_checkpoint())
+        self.open_run_button = QPushButton("Open run…")
+        self.open_run_button.setToolTip("Follow a run folder written by another process (the command line, torchrun)")
+        self.open_run_button.clicked.connect(self._browse_run)
+        row.addWidget(self.load_button)
+        row.addWidget(self.open_run_button)
+        layout.addLayout(row)
+        return box
+
+    # ---- state ------------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """``idle``, ``running``, ``pausing`` (asked, not yet reached), ``paused`` or ``stopping``."""
+        return self._state
+
+    @property
+    def is_running(self) -> bool:
+        """Whether a run of this panel is live (its worker thread runs)."""
+        return self._worker is not None
+
+    @property
+    def followed_run(self) -> Path | None:
+        """The run folder followed on disk, if any."""
+        return self._followed
+
+    def _set_state(self, state: str) -> None:
+        self._state = state
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        state = self._state
+        self.start_button.setEnabled(state == "idle")
+        self.pause_button.setEnabled(state == "running")
+        self.resume_button.setEnabled(state in ("pausing", "paused"))
+        self.stop_button.setEnabled(state in ("running", "pausing", "paused"))
+        self._form_box.setEnabled(state == "idle")
+        resuming = self.resume_check.isChecked()
+        for widget in (self.batch_edit, self.points_combo, self.latent_edit, self.shapes_edit, self.prior_edit):
+            widget.setEnabled(not resuming)
+        self.open_run_button.setEnabled(state == "idle")
+        self.load_button.setEnabled(self.checkpoint_list.currentItem() is not None)
+
+    # ---- the form ---------------------------------------------------------------------------
+
+    def _on_dataset(self) -> None:
+        if not self.resume_check.isChecked():
+            self.data_edit.setText(self.session.data_path)
+        current = self.val_combo.currentText()
+        names = list(self.session.dataset.split_names) if self.session.dataset is not None else []
+        choices = [n for n in names if n != "train"] if len(names) > 1 else []
+        self.val_combo.clear()
+        self.val_combo.addItems([*choices, "none"])
+        preferred = current if current in choices else ("test" if "test" in choices else self.val_combo.itemText(0))
+        self.val_combo.setCurrentText(preferred)
+
+    def _form_values(self) -> dict[str, object]:
+        """The form as TrainSettings fields (not yet validated)."""
+        points = self.points_combo.currentText().strip()
+        if not points.isdigit():
+            raise OptionError(f"Points: {points!r} is not a whole number")
+        val = self.val_combo.currentText()
+        return {
+            "epochs": self.epochs_edit.value(),
+            "batch_size": self.batch_edit.value(),
+            "lr": _float(self.lr_edit, "Learning rate"),
+            "lr_schedule": self.schedule_combo.currentText(),
+            "beta": _float(self.beta_edit, "β"),
+            "prior_std": _float(self.prior_edit, "Prior σ"),
+            "num_points": int(points),
+            "latent_dim": self.latent_edit.value(),
+            "max_shapes": self.shapes_edit.value(),
+            "val_split": "" if val == "none" else val,
+            "device": self.device_combo.currentText(),
+            "preview_every_steps": self.preview_edit.value(),
+        }
+
+    def settings(self) -> TrainSettings:
+        """The settings of a new run as the form has them (with resume: the form's view of them).
+
+        Raises
+        ------
+        OptionError
+            For a value the training loop would refuse, no data set or no output folder.
+        """
+        out = self.out_edit.text().strip()
+        if not out:
+            raise OptionError("choose an output folder for the run")
+        values = self._form_values()
+        if self.resume_check.isChecked():
+            return TrainSettings(data=self.data_edit.text(), out_dir=out, **values)
+        if not self.session.data_path:
+            raise OptionError("open a data set first: the run trains on the window's data set")
+        return TrainSettings(data=self.session.data_path, out_dir=out, **values)
+
+    def set_settings(self, settings: TrainSettings) -> None:
+        """Show ``settings`` in the form (all but the data set and the output folder)."""
+        self.epochs_edit.setValue(settings.epochs)
+        self.batch_edit.setValue(settings.batch_size)
+        self.lr_edit.setText(f"{settings.lr:g}")
+        self.schedule_combo.setCurrentText(settings.lr_schedule)
+        self.beta_edit.setText(f"{settings.beta:g}")
+        self.prior_edit.setText(f"{settings.prior_std:g}")
+        self.points_combo.setCurrentText(str(settings.num_points))
+        self.latent_edit.setValue(settings.latent_dim)
+        self.shapes_edit.setValue(settings.max_shapes)
+        val = settings.val_split or "none"
+        if self.val_combo.findText(val) < 0:
+            self.val_combo.addItem(val)
+        self.val_combo.setCurrentText(val)
+        if self.device_combo.findText(settings.device) >= 0:
+            self.device_combo.setCurrentText(settings.device)
+        self.preview_edit.setValue(settings.preview_every_steps)
+
+    def _update_resume_option(self) -> None:
+        folder = self.out_edit.text().strip()
+        has_run = bool(folder) and (Path(folder) / "last.pt").is_file()
+        self.resume_check.setEnabled(has_run)
+        if not has_run and self.resume_check.isChecked():
+            self.resume_check.setChecked(False)
+
+    def _on_resume_toggled(self, resuming: bool) -> None:
+        if resuming:
+            saved = self._saved_settings(Path(self.out_edit.text().strip()))
+            if saved is not None:
+                self.set_settings(saved)
+                self.data_edit.setText(saved.data)
+        else:
+            self.data_edit.setText(self.session.data_path)
+        self._update_buttons()
+
+    def _saved_settings(self, folder: Path) -> TrainSettings | None:
+        """The settings a run folder records in ``run.json`` (cheap: no checkpoint is read)."""
+        try:
+            return TrainSettings.from_dict(json.loads((folder / "run.json").read_text())["settings"])
+        except (OSError, ValueError, KeyError, TypeError, VaeviewerError):
+            return None
+
+    def _browse_folder(self) -> None:
+        # Not modal-blocking: the dialog reports its choice through a signal.
+        dialog = QFileDialog(self, "Output folder of the run", str(Path(self.out_edit.text()).parent))
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self._folder_chosen)
+        dialog.open()
+
+    def _folder_chosen(self, path: str) -> None:
+        self.out_edit.setText(path)
+
+    # ---- running ----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start (or, with "Resume" ticked, continue) a run with the form's settings.
+
+        A bad setting or an unusable folder is reported through ``error`` and
+        starts nothing.
+        """
+        if self._worker is not None:
+            return
+        resume = self.resume_check.isChecked()
+        try:
+            settings = self.settings()
+            if not resume and settings.out_dir == self._auto_folder and (Path(settings.out_dir) / "last.pt").exists():
+                # The folder the panel proposed last time holds a run: propose a fresh one.
+                self._auto_folder = str(default_run_folder())
+                self.out_edit.setText(self._auto_folder)
+                settings = settings.with_changes(out_dir=self._auto_folder)
+            check_start(settings, resume=resume)
+        except VaeviewerError as error:
+            self.error.emit(str(error))
+            return
+        self._stop_following()
+        self.record.reset()
+        self._preview_drawn = None
+        if resume:
+            self._load_history(Path(settings.out_dir), losses=False)
+            changes = {name: getattr(settings, name) for name in _CHANGEABLE_ON_RESUME}
+        self._list_checkpoints(Path(settings.out_dir))
+        control = RunControl()
+
+        def run():  # on the worker thread: reading the checkpoint there keeps the window responsive
+            run_settings = settings_for_resume(settings.out_dir, changes) if resume else settings
+            yield from train(run_settings, control, resume=resume)
+
+        worker = GeneratorWorker(run, parent=self)
+        worker.yielded.connect(self._on_event)
+        worker.failed.connect(self._on_failed)
+        worker.done.connect(self._on_done)
+        self._worker, self._control = worker, control
+        self.progress_label.setText("Reading the data set and building the model…")
+        self._set_state("running")
+        self._refresh_timer.start()
+        self.tabs.setCurrentWidget(self.plots)
+        worker.start()
+        self.status.emit(f"Training started: {settings.out_dir}")
+
+    def pause(self) -> None:
+        """Ask the run to wait before its next step."""
+        if self._control is not None and self._state == "running":
+            self._control.pause()
+            self._set_state("pausing")
+
+    def resume(self) -> None:
+        """Let a paused run go on."""
+        if self._control is not None and self._state in ("pausing", "paused"):
+            self._control.resume()
+            self._set_state("running")
+
+    def stop(self) -> None:
+        """Ask the run to stop after its current step; it saves ``last.pt`` first."""
+        if self._control is not None and self._state != "stopping":
+            self._control.stop()
+            self._set_state("stopping")
+            self.progress_label.setText(self.progress_label.text() + " · stopping after this step…")
+
+    def _on_event(self, event: TrainingEvent) -> None:
+        if self._closed and self._worker is None:
+            return
+        self.record.record(event)
+        if isinstance(event, RunStarted):
+            self.progress.setRange(0, max(self.record.total_steps, 1))
+            self.progress.setValue(self.record.global_step)
+            what = "Resuming" if event.resumed else "Training"
+            self.status.emit(f"{what} on {event.train_shapes} shapes, {event.steps_per_epoch} steps per epoch, "
+                             f"on {event.device}")
+        elif isinstance(event, CheckpointSaved):
+            self._list_checkpoints(Path(self.record.run_dir))
+        elif isinstance(event, RunPaused):
+            if self._control is not None and self._control.is_paused and self._state == "pausing":
+                self._set_state("paused")
+                self._show_progress()
+        elif isinstance(event, RunResumed):
+            if self._state == "paused":
+                self._set_state("running")
+        elif isinstance(event, RunFinished):
+            if event.status == "failed":
+                self.error.emit(f"Training failed: {event.message}")
+            else:
+                self.status.emit(f"Training {event.status}: {event.message}")
+        self.run_event.emit(event)
+
+    def _on_failed(self, message: str) -> None:
+        self.error.emit(f"Training failed: {message}")
+
+    def _on_done(self) -> None:
+        worker = self._worker
+        if worker is None:
+            return
+        worker.wait()  # done() is its last act: this returns at once
+        worker.deleteLater()
+        self._worker = self._control = None
+        self._refresh_timer.stop()
+        self._set_state("idle")
+        self._refresh()
+        self._show_progress()
+        folder = Path(self.record.run_dir) if self.record.run_dir else None
+        if folder is not None:
+            self._list_checkpoints(folder)
+        finished = self.record.finished
+        self._update_resume_option()
+        if finished is not None and finished.status != "completed" and self.resume_check.isEnabled():
+            self.resume_check.setChecked(True)  # Start now continues the stopped run
+        elif finished is not None and finished.status == "completed" and self.resume_check.isChecked():
+            self.resume_check.setChecked(False)
+        self.run_ended.emit()
+
+    # ---- showing ----------------------------------------------------------------------------
+
+    def _refresh(self) -> None:
+        """Redraw what changed: the preview (while active) or else the curves and progress.
+
+        One of the two per tick, not both: each can take tens of milliseconds on a
+        loaded machine with software OpenGL, and the event loop should get a turn in
+        between. When the run is over, both are brought up to date at once.
+        """
+        live = self._worker is not None
+        due = not live or time.monotonic() - self._preview_drawn_at >= self.PREVIEW_INTERVAL_S
+        if self.active and self.record.preview is not self._preview_drawn and due:
+            self.draw()
+            if live:
+                return
+        self.plots.refresh(self.record)
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        record = self.record
+        if self._followed is not None:
+            self.progress.setRange(0, max(record.epochs, 1))
+            self.progress.setValue(min(record.epoch, max(record.epochs, 1)))
+            total = f"/{record.epochs}" if record.epochs else ""
+            self.progress_label.setText(f"Following {self._followed}: epoch {record.epoch}{total}, "
+                                        f"step {record.global_step} (from history.csv)")
+            return
+        if not record.total_steps:
+            return
+        self.progress.setRange(0, record.total_steps)
+        self.progress.setValue(min(record.global_step, record.total_steps))
+        parts = [f"epoch {record.epoch + 1}/{record.epochs}", f"step {record.step}/{record.steps_per_epoch}"]
+        speed = record.samples_per_second()
+        if math.isfinite(speed):
+            parts.append(f"{speed:.0f} shapes/s")
+        if record.finished is not None:
+            parts = [record.finished.message]
+        elif self._state == "paused":
+            parts.insert(0, "paused")
+        elif self._state == "stopping":
+            parts.append("stopping after this step…")
+        else:
+            parts.append(f"ETA {format_duration(record.eta_seconds())}")
+        self.progress_label.setText(" · ".join(parts))
+
+    def draw(self) -> None:
+        """Show the latest preview: the fixed shape in grey beside its reconstruction in green."""
+        preview = self.record.preview
+        self._preview_drawn, self._preview_drawn_at = preview, time.monotonic()
+        if preview is None:
+            self.viewport.show_panes([Pane(caption="Start a run to watch it reconstruct a fixed shape here")])
+            return
+        caption = f"epoch {preview.epoch + 1}, step {preview.global_step} · Chamfer {preview.chamfer:.4g}"
+        self.viewport.show_panes([
+            Pane((CloudLayer(preview.input_points, INPUT_GREY),), caption="input"),
+            Pane((CloudLayer(preview.reconstruction, RECONSTRUCTION_GREEN),), caption=caption),
+        ])
+
+    # ---- checkpoints and run folders --------------------------------------------------------
+
+    def _list_checkpoints(self, folder: Path) -> None:
+        """List the checkpoints in ``folder``: last.pt and best.pt first, then any other."""
+        selected = self.checkpoint_list.currentItem()
+        selected_path = selected.data(Qt.ItemDataRole.UserRole) if selected is not None else None
+        try:
+            files = [p for p in folder.glob("*.pt") if not p.name.startswith(".") and p.is_file()]
+        except OSError:
+            files = []
+        order = {"last.pt": 0, "best.pt": 1}
+        files.sort(key=lambda p: (order.get(p.name, 2), p.name))
+        self.checkpoint_list.blockSignals(True)
+        self.checkpoint_list.clear()
+        for path in files:
+            info = self.record.checkpoints.get(str(path))
+            if info is not None:
+                text = f"{path.name} · epoch {info.epoch}, step {info.global_step}"
+            else:
+                try:
+                    text = f"{path.name} · {time.strftime('%Y-%m-%d %H:%M', time.localtime(path.stat().st_mtime))}"
+                except OSError:
+                    continue
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, str(path))
+            item.setToolTip(str(path))
+            self.checkpoint_list.addItem(item)
+            if str(path) == selected_path or (selected_path is None and self.checkpoint_list.count() == 1):
+                self.checkpoint_list.setCurrentItem(item)
+        self.checkpoint_list.blockSignals(False)
+        self._update_buttons()
+
+    def checkpoint_paths(self) -> list[str]:
+        """The checkpoint files listed, in order."""
+        return [self.checkpoint_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.checkpoint_list.count())]
+
+    def load_checkpoint(self, path: str | None = None) -> None:
+        """Open ``path`` (the selected checkpoint by default) as the session's model."""
+        if path is None:
+            item = self.checkpoint_list.currentItem()
+            if item is None:
+                return
+            path = item.data(Qt.ItemDataRole.UserRole)
+        try:
+            self.session.open_checkpoint(path)
+        except VaeviewerError as error:
+            self.error.emit(str(error))
+            return
+        self.status.emit(f"Loaded {path} into the viewer")
+
+    def _browse_run(self) -> None:
+        dialog = QFileDialog(self, "Open a run folder", str(Path(self.out_edit.text()).parent))
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.fileSelected.connect(self.follow_run)
+        dialog.open()
+
+    def follow_run(self, path: str | Path) -> None:
+        """Show the run in folder ``path`` (written by this or another process) and follow it.
+
+        Its ``history.csv`` fills the curves (one point per epoch) and its
+        checkpoints are listed; both are read again whenever the folder changes.
+        """
+        folder = Path(path)
+        if self._worker is not None:
+            self.error.emit("Stop the run of this window before opening another one")
+            return
+        if not folder.is_dir():
+            self.error.emit(f"{folder}: is not a folder")
+            return
+        if not (folder / "history.csv").is_file() and not (folder / "run.json").is_file():
+            self.error.emit(f"{folder}: holds no training run (no run.json or history.csv)")
+            return
+        self._stop_following()
+        self._followed = folder
+        self._watcher = QFileSystemWatcher([str(folder)], self)
+        self._watcher.directoryChanged.connect(lambda _path: self._reload_timer.start())
+        self._reload_followed()
+        self.tabs.setCurrentWidget(self.plots)
+        self.status.emit(f"Following the run in {folder}")
+
+    def _reload_followed(self) -> None:
+        folder = self._followed
+        if folder is None:
+            return
+        self.record.reset()
+        self.record.run_dir = str(folder)
+        saved = self._saved_settings(folder)
+        self._load_history(folder, losses=True, epochs=saved.epochs if saved is not None else 0)
+        self._list_checkpoints(folder)
+        self.plots.refresh(self.record)
+        self._show_progress()
+
+    def _load_history(self, folder: Path, *, losses: bool, epochs: int = 0) -> None:
+        try:
+            history = History.read_csv(folder / "history.csv")
+        except FileNotFoundError:
+            history = History()
+        except (OSError, ValueError, KeyError) as error:
+            self.status.emit(f"{folder / 'history.csv'}: cannot read it ({error})")
+            history = History()
+        self.record.load_history(history, epochs, losses=losses)
+
+    def _stop_following(self) -> None:
+        self._reload_timer.stop()
+        if self._watcher is not None:
+            self._watcher.removePaths(self._watcher.directories())
+            self._watcher.deleteLater()
+            self._watcher = None
+        self._followed = None
+
+    # ---- panel life -------------------------------------------------------------------------
+
+    def is_busy(self) -> bool:
+        """Never: a run can go on for hours, and a screenshot need not wait for it."""
+        return False
+
+    def shutdown(self) -> None:
+        """Stop a live run (it finishes its step and saves ``last.pt``), wait for it, stop the timers.
+
+        Waits for as long as the current step (or validation) takes: returning
+        earlier would lose the save. The worker thread has finished on return.
+        """
+        worker = self._worker
+        if worker is not None:
+            self._control.stop()  # also ends a pause
+            worker.wait()
+            # Hand the run's last events (the checkpoint saved, the end) to the panel now, not later.
+            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
+            if self._worker is not None:
+                self._on_done()
+        self._closed = True
+        self._refresh_timer.stop()
+        self._stop_following()
+        self.session.events.dataset.disconnect(self._on_dataset)

@@ -1,0 +1,399 @@
+"""The 3D viewport in the centre of the window: one or two panes of point clouds.
+
+:class:`Viewport` embeds a pyvistaqt ``QtInteractor`` with two renderers side by
+side. With one pane the left renderer fills the widget and the right one is not
+drawn; with two they share one camera, so that turning one turns the other.
+Like :class:`~vaeviewer.render.offscreen.OffscreenRenderer`, it keeps one actor
+per layer and copies new points into the arrays VTK already holds, so that
+playing an animation allocates nothing per frame. Only the GUI thread may call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from vaeviewer.render.colors import colormap_table
+from vaeviewer.render.offscreen import CAMERA_DIRECTIONS, CLOUD_STYLES, PARALLEL_SCALE, UP_AXES, CloudLayer, camera_pose
+
+__all__ = ["Pane", "Viewport", "THEMES"]
+
+#: Background and text colours of the viewport's two themes.
+THEMES = {"light": ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0)), "dark": ((0.11, 0.12, 0.14), (0.92, 0.92, 0.92))}
+
+
+@dataclass(frozen=True)
+class Pane:
+    """What one pane of the viewport shows: clouds, a caption along its top, a line along its bottom."""
+
+    layers: tuple[CloudLayer, ...] = ()
+    caption: str = ""
+    footer: str = ""
+
+
+@dataclass
+class _PaneActors:
+    """The VTK objects of one pane, made once and changed in place afterwards."""
+
+    renderer: Any
+    meshes: list[Any] = field(default_factory=list)
+    actors: list[Any] = field(default_factory=list)
+    tables: list[Any] = field(default_factory=list)
+    caption: Any = None
+    footer: Any = None
+    bar: Any = None
+    bar_title: Any = None
+
+
+class Viewport(QWidget):
+    """The interactive 3D view.
+
+    Parameters
+    ----------
+    parent : QWidget, optional
+
+    Signals
+    -------
+    drawn()
+        After every render of new content.
+    """
+
+    drawn = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from pyvistaqt import QtInteractor
+
+        self._style = "spheres"
+        self._point_size = 5.0
+        self._theme = "light"
+        self._up = "y"
+        self._view = "isometric"
+        self._pane_count = 1
+        self._fitted = 1.0
+        self._panes_shown: tuple[Pane, ...] = ()
+        self.frames_drawn = 0
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.interactor = QtInteractor(self, shape=(1, 2), border=False, auto_update=False)
+        layout.addWidget(self.interactor)
+        plotter = self.interactor
+        plotter.enable_parallel_projection()
+        for index in (0, 1):
+            plotter.subplot(0, index)
+            plotter.enable_parallel_projection()
+        # One camera for both panes: turning the input turns the reconstruction with it.
+        plotter.link_views()
+        self._panes = [self._make_pane(plotter.renderers[k]) for k in (0, 1)]
+        self._apply_theme()
+        self._layout_panes(1)
+        self.reset_camera()
+
+    # ---- settings ---------------------------------------------------------------------------
+
+    @property
+    def style(self) -> str:
+        """How points are drawn: ``spheres`` or ``points``."""
+        return self._style
+
+    def set_style(self, style: str) -> None:
+        """Draw points as shaded ``spheres`` or flat ``points``."""
+        if style not in CLOUD_STYLES:
+            raise ValueError(f"unknown style {style!r}")
+        self._style = style
+        self._redraw()
+
+    @property
+    def point_size(self) -> float:
+        """Diameter of a point in pixels."""
+        return self._point_size
+
+    def set_point_size(self, size: float) -> None:
+        """Set the diameter of a point in pixels (1 to 30)."""
+        self._point_size = float(np.clip(size, 1.0, 30.0))
+        self._redraw()
+
+    @property
+    def theme(self) -> str:
+        """``light`` or ``dark``."""
+        return self._theme
+
+    def set_theme(self, theme: str) -> None:
+        """Switch between the ``light`` and ``dark`` backgrounds."""
+        if theme not in THEMES:
+            raise ValueError(f"unknown theme {theme!r}")
+        self._theme = theme
+        self._apply_theme()
+        self._render()
+
+    @property
+    def up(self) -> str:
+        """The clouds' up axis."""
+        return self._up
+
+    def set_up(self, up: str) -> None:
+        """Set the clouds' up axis and put the camera back on the current preset."""
+        if up not in UP_AXES:
+            raise ValueError(f"up axis must be 'y' or 'z', got {up!r}")
+        self._up = up
+        self.reset_camera()
+
+    @property
+    def view(self) -> str:
+        """The last camera preset chosen."""
+        return self._view
+
+    def set_view(self, view: str) -> None:
+        """Move the camera to a preset (``isometric``, ``front``, ``side``, ``top``)."""
+        if view not in CAMERA_DIRECTIONS:
+            raise ValueError(f"unknown view {view!r}")
+        self._view = view
+        self.reset_camera()
+
+    def reset_camera(self) -> None:
+        """Put the shared camera on the current preset, framing the unit sphere."""
+        position, view_up = camera_pose(self._view, self._up)
+        camera = self._panes[0].renderer.GetActiveCamera()
+        camera.SetFocalPoint(0.0, 0.0, 0.0)
+        camera.SetPosition(*position)
+        camera.SetViewUp(*view_up)
+        camera.SetParallelScale(PARALLEL_SCALE * self._fit())
+        self._fitted = self._fit()
+        for pane in self._panes:
+            pane.renderer.ResetCameraClippingRange()
+        self._render()
+
+    def _fit(self) -> float:
+        """How much taller than wide a pane is (at least 1): the unit sphere must fit its width too."""
+        width = max(1, self.width()) / self._pane_count
+        return max(1.0, self.height() / width)
+
+    def _refit(self) -> None:
+        """Keep the user's zoom but make a narrow pane still frame what a wide one would."""
+        fit = self._fit()
+        if abs(fit - self._fitted) > 1e-6 and self.interactor is not None:
+            camera = self._panes[0].renderer.GetActiveCamera()
+            camera.SetParallelScale(camera.GetParallelScale() * fit / self._fitted)
+            self._fitted = fit
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Keep the clouds framed when the viewport changes shape."""
+        super().resizeEvent(event)
+        self._refit()
+
+    # ---- content ----------------------------------------------------------------------------
+
+    @property
+    def panes(self) -> tuple[Pane, ...]:
+        """What is shown now."""
+        return self._panes_shown
+
+    def show_panes(self, panes: Sequence[Pane]) -> None:
+        """Show one pane, or two side by side with linked cameras, and render.
+
+        A layer whose point count is unchanged since the last call keeps its actor
+        and only gets its points (and values) copied in.
+        """
+        panes = tuple(panes)
+        if not 1 <= len(panes) <= 2:
+            raise ValueError(f"the viewport shows 1 or 2 panes, got {len(panes)}")
+        if len(panes) != self._pane_count:
+            self._layout_panes(len(panes))
+        self._panes_shown = panes
+        for actors, pane in zip(self._panes, panes):
+            self._fill(actors, pane)
+        if len(panes) == 1:
+            self._fill(self._panes[1], Pane())
+        self._render()
+
+    def clear(self) -> None:
+        """Show nothing."""
+        self.show_panes([Pane()])
+
+    def image(self) -> QImage:
+        """A picture of the viewport as it is on screen."""
+        self._render()
+        return self.interactor.grab().toImage()
+
+    def shutdown(self) -> None:
+        """Release the plotter; the viewport shows nothing afterwards. Closing twice is harmless."""
+        if self.interactor is None:
+            return
+        for pane in self._panes:
+            pane.actors.clear()
+            pane.meshes.clear()
+        self.interactor.close()
+        self.interactor = None
+
+    # ---- internals --------------------------------------------------------------------------
+
+    def _make_pane(self, renderer: Any) -> _PaneActors:
+        from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+        from vtkmodules.vtkRenderingCore import vtkTextActor
+
+        pane = _PaneActors(renderer)
+        # The bar's own title is clipped to the bar's narrow box; a text of ours, right-aligned above it, is not.
+        for name, x, y, top in (("caption", 0.5, 0.975, True), ("footer", 0.5, 0.02, False),
+                                ("bar_title", 0.98, 0.77, False)):
+            text = vtkTextActor()
+            prop = text.GetTextProperty()
+            prop.SetFontFamilyToArial()
+            prop.SetFontSize(15 if top else 12)
+            if name == "bar_title":
+                prop.SetJustificationToRight()
+            else:
+                prop.SetJustificationToCentered()
+            if top:
+                prop.SetVerticalJustificationToTop()
+            coordinate = text.GetPositionCoordinate()
+            coordinate.SetCoordinateSystemToNormalizedViewport()
+            coordinate.SetValue(x, y)
+            text.SetVisibility(False)
+            renderer.AddViewProp(text)
+            setattr(pane, name, text)
+        bar = vtkScalarBarActor()
+        bar.SetOrientationToVertical()
+        bar.SetNumberOfLabels(5)
+        bar.SetLabelFormat("%.2g")
+        bar.SetBarRatio(0.3)
+        bar.UnconstrainedFontSizeOn()
+        bar.SetPosition(0.86, 0.15)
+        bar.SetWidth(0.12)
+        bar.SetMaximumWidthInPixels(90)
+        bar.SetHeight(0.6)
+        bar.SetTextPositionToPrecedeScalarBar()
+        for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
+            prop.SetFontFamilyToArial()
+            prop.BoldOff()
+            prop.ItalicOff()
+            prop.ShadowOff()
+            prop.SetFontSize(12)
+        bar.SetVisibility(False)
+        renderer.AddViewProp(bar)
+        pane.bar = bar
+        return pane
+
+    def _layout_panes(self, count: int) -> None:
+        left, right = self._panes
+        if count == 1:
+            left.renderer.SetViewport(0.0, 0.0, 1.0, 1.0)
+            right.renderer.SetDraw(False)
+        else:
+            left.renderer.SetViewport(0.0, 0.0, 0.5, 1.0)
+            right.renderer.SetViewport(0.5, 0.0, 1.0, 1.0)
+            right.renderer.SetDraw(True)
+        self._pane_count = count
+        self._refit()
+
+    def _fill(self, pane_actors: _PaneActors, pane: Pane) -> None:
+        import pyvista as pv
+        from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+
+        renderer = pane_actors.renderer
+        bar_layer = None
+        for k, layer in enumerate(pane.layers):
+            points = np.asarray(layer.points, dtype=np.float32)
+            if k < len(pane_actors.meshes) and pane_actors.meshes[k].n_points == len(points):
+                mesh, actor = pane_actors.meshes[k], pane_actors.actors[k]
+                mesh.points[:] = points
+            else:
+                mesh = pv.PolyData(points.copy())
+                mapper = vtkPolyDataMapper()
+                mapper.SetInputData(mesh)
+                actor = vtkActor()
+                actor.SetMapper(mapper)
+                renderer.AddViewProp(actor)
+                if k < len(pane_actors.meshes):
+                    renderer.RemoveViewProp(pane_actors.actors[k])
+                    pane_actors.meshes[k], pane_actors.actors[k] = mesh, actor
+                else:
+                    pane_actors.meshes.append(mesh)
+                    pane_actors.actors.append(actor)
+                    pane_actors.tables.append(None)
+            self._style_actor(pane_actors, k, layer)
+            if layer.scalars is not None and layer.scalar_bar and bar_layer is None:
+                bar_layer = k
+        for actor in pane_actors.actors[len(pane.layers) :]:
+            actor.SetVisibility(False)
+        if bar_layer is not None:
+            layer = pane.layers[bar_layer]
+            pane_actors.bar.SetLookupTable(pane_actors.tables[bar_layer])
+            pane_actors.bar.SetVisibility(True)
+            pane_actors.bar_title.SetInput(layer.scalar_title)
+            pane_actors.bar_title.SetVisibility(bool(layer.scalar_title))
+        else:
+            pane_actors.bar.SetVisibility(False)
+            pane_actors.bar_title.SetVisibility(False)
+        for text, value in ((pane_actors.caption, pane.caption), (pane_actors.footer, pane.footer)):
+            text.SetInput(value)
+            text.SetVisibility(bool(value))
+        renderer.ResetCameraClippingRange()
+
+    def _style_actor(self, pane_actors: _PaneActors, k: int, layer: CloudLayer) -> None:
+        import pyvista as pv
+
+        actor, mesh = pane_actors.actors[k], pane_actors.meshes[k]
+        prop = actor.GetProperty()
+        # Layers may ask for a relative size (a thinner overlay); the View menu sets the base.
+        prop.SetPointSize(self._point_size * max(layer.point_size, 0.1) / 5.0)
+        spheres = self._style == "spheres"
+        prop.SetRenderPointsAsSpheres(spheres)
+        prop.SetLighting(spheres)
+        mapper = actor.GetMapper()
+        if layer.scalars is None:
+            mapper.ScalarVisibilityOff()
+            prop.SetColor(pv.Color(layer.color).float_rgb)
+        else:
+            values = np.asarray(layer.scalars, dtype=np.float32)
+            data = mesh.point_data
+            if "values" in data and len(data["values"]) == len(values):
+                data["values"][:] = values
+            else:
+                data.set_array(values.copy(), "values")
+                data.active_scalars_name = "values"
+            if pane_actors.tables[k] is None:
+                pane_actors.tables[k] = colormap_table(layer.cmap)
+                mapper.SetLookupTable(pane_actors.tables[k])
+            low, high = layer.value_range()
+            pane_actors.tables[k].SetRange(low, high)
+            mapper.SetScalarRange(low, high)
+            mapper.SetScalarModeToUsePointData()
+            mapper.ScalarVisibilityOn()
+        actor.SetVisibility(True)
+
+    def _apply_theme(self) -> None:
+        background, text = THEMES[self._theme]
+        for pane in self._panes:
+            pane.renderer.SetBackground(*background)
+            for actor in (pane.caption, pane.footer, pane.bar_title):
+                actor.GetTextProperty().SetColor(*text)
+            for prop in (pane.bar.GetTitleTextProperty(), pane.bar.GetLabelTextProperty()):
+                prop.SetColor(*text)
+
+    def _redraw(self) -> None:
+        if self._panes_shown:
+            self.show_panes(self._panes_shown)
+
+    def _render(self) -> None:
+        if self.interactor is None or not self.isVisible():
+            return  # no render on a hidden or closed window; showing it renders
+        self.interactor.render()
+        self.frames_drawn += 1
+        self.drawn.emit()
+
+    def closeEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """A viewport closed as a window of its own releases its plotter."""
+        self.shutdown()
+        super().closeEvent(event)
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt's name)
+        """Render what is there when the viewport becomes visible."""
+        super().showEvent(event)
+        self._render()

@@ -1,0 +1,263 @@
+"""What the window is looking at: the open data set, split, model, chosen shapes and view settings.
+
+:class:`ViewerSession` is Qt-free: it holds the truth and announces each change
+through an :class:`Event`; the window's panels are built from it, reflect it
+and send the user's intent back to it. It is used from one thread (the GUI
+thread); long work (training, encoding a whole split) reads from it but never
+changes it from another thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaeviewer.errors import OptionError
+
+__all__ = ["Event", "ViewerSession", "PAIR_SLOTS"]
+
+#: The two ends of an interpolation.
+PAIR_SLOTS = ("a", "b")
+
+
+class Event:
+    """A list of callbacks called, in order, with the arguments of :meth:`emit`."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[..., Any]] = []
+
+    def connect(self, callback: Callable[..., Any]) -> None:
+        """Call ``callback`` on every :meth:`emit` from now on."""
+        self._callbacks.append(callback)
+
+    def disconnect(self, callback: Callable[..., Any]) -> None:
+        """Stop calling ``callback`` (no error when it was not connected)."""
+        try:
+            self._callbacks.remove(callback)
+        except ValueError:
+            pass
+
+    def emit(self, *args: Any) -> None:
+        """Call every connected callback with ``args``."""
+        for callback in list(self._callbacks):
+            callback(*args)
+
+
+class _SessionEvents:
+    """The events of a :class:`ViewerSession`."""
+
+    def __init__(self) -> None:
+        #: A data set was opened (no arguments); the split and selection changed with it.
+        self.dataset = Event()
+        #: Another split was chosen (its name).
+        self.split = Event()
+        #: A model was opened or replaced (no arguments).
+        self.model = Event()
+        #: Another shape of the split was chosen (its index, or -1 for none).
+        self.selection = Event()
+        #: An end of the interpolation was set (``"a"`` or ``"b"``, the index).
+        self.pair = Event()
+        #: The up axis of the clouds changed (``"y"`` or ``"z"``).
+        self.up = Event()
+
+
+class ViewerSession:
+    """The state the window shows.
+
+    Attributes
+    ----------
+    events : _SessionEvents
+        ``dataset``, ``split``, ``model``, ``selection``, ``pair`` and ``up`` events.
+    data_path : str
+        Path of the open data set (or ``"builtin"``); empty before one is opened.
+    dataset : vaeviewer.data.ShapeSet or None
+    split : vaeviewer.data.ShapeSplit or None
+    checkpoint_path : str
+        Path of the open checkpoint; empty before one is opened.
+    model : vaeviewer.model.PointCloudVAE or None
+        In eval mode on the CPU.
+    checkpoint : vaeviewer.model.Checkpoint or None
+    selection : int
+        Index in ``split`` of the chosen shape, -1 for none.
+    pair : dict
+        ``{"a": index, "b": index}``, the ends of the interpolation (-1 when unset).
+    up : str
+        ``y`` or ``z``.
+    """
+
+    def __init__(self) -> None:
+        self.events = _SessionEvents()
+        self.data_path = ""
+        self.dataset: Any = None
+        self.split: Any = None
+        self.checkpoint_path = ""
+        self.model: Any = None
+        self.checkpoint: Any = None
+        self.selection = -1
+        self.pair = {"a": -1, "b": -1}
+        self.up = "y"
+        self._cloud_cache: dict[tuple[str, int, int], np.ndarray] = {}
+
+    # ---- data -------------------------------------------------------------------------------
+
+    def open_data(self, path: str | Path) -> None:
+        """Open the data set at ``path`` (or ``"builtin"``) and choose its test split.
+
+        Raises
+        ------
+        DataFileError, OptionError
+            When it cannot be read; the session keeps the data set it had.
+        """
+        from vaeviewer.data import open_dataset
+
+        text = str(path)
+        if text == "builtin":
+            from vaeviewer.data.builtin import ensure_builtin_dataset
+
+            dataset = open_dataset(ensure_builtin_dataset())
+            dataset_path = "builtin"
+        else:
+            dataset = open_dataset(text)
+            dataset_path = str(Path(text).resolve())
+        try:
+            # Readers are lazy; read the first shape now, so that a broken single file is refused
+            # here, with the data set that was open still shown.
+            first = dataset.default_split()
+            if len(first):
+                first.points(0)
+        except BaseException:
+            dataset.close()
+            raise
+        old, self.dataset = self.dataset, dataset
+        if old is not None:
+            old.close()
+        self.data_path = dataset_path
+        self.split = dataset.default_split()
+        self._cloud_cache.clear()
+        self.selection = 0 if len(self.split) else -1
+        self.pair = {"a": -1, "b": -1}
+        if len(self.split) >= 2:
+            self.pair = {"a": 0, "b": 1}
+        self.events.dataset.emit()
+        self.events.selection.emit(self.selection)
+
+    @property
+    def data_folder(self) -> Path | None:
+        """The data set's files (the built-in set's cache folder for ``builtin``), or None."""
+        if not self.data_path:
+            return None
+        if self.data_path == "builtin":
+            from vaeviewer.data.builtin import ensure_builtin_dataset
+
+            return Path(ensure_builtin_dataset())
+        return Path(self.data_path)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The data set's class names (empty before one is opened)."""
+        return tuple(self.dataset.class_names) if self.dataset is not None else ()
+
+    def set_split(self, name: str) -> None:
+        """Show split ``name`` of the open data set; the selection goes to its first shape."""
+        if self.dataset is None:
+            raise OptionError("no data set is open")
+        if name not in self.dataset.split_names:
+            raise OptionError(f"split {name!r}: the data set has {', '.join(self.dataset.split_names)}")
+        if self.split is not None and self.split.name == name:
+            return
+        self.split = self.dataset.split(name)
+        self.selection = 0 if len(self.split) else -1
+        self.pair = {"a": 0 if len(self.split) else -1, "b": 1 if len(self.split) >= 2 else -1}
+        self.events.split.emit(name)
+        self.events.selection.emit(self.selection)
+
+    def select(self, index: int) -> None:
+        """Choose shape ``index`` of the split (wrapped into range); -1 chooses none."""
+        if self.split is None or not len(self.split):
+            index = -1
+        elif index != -1:
+            index = int(index) % len(self.split)
+        if index == self.selection:
+            return
+        self.selection = index
+        self.events.selection.emit(index)
+
+    def step_selection(self, delta: int) -> None:
+        """Choose the shape ``delta`` places after the current one, wrapping around the split."""
+        if self.split is not None and len(self.split):
+            self.select((max(self.selection, 0) + delta) % len(self.split))
+
+    def set_pair(self, slot: str, index: int) -> None:
+        """Make shape ``index`` end ``slot`` (``"a"`` or ``"b"``) of the interpolation."""
+        if slot not in PAIR_SLOTS:
+            raise ValueError(f"slot must be 'a' or 'b', got {slot!r}")
+        if self.split is None or not 0 <= index < len(self.split):
+            raise OptionError(f"shape {index} is not in the split")
+        self.pair[slot] = int(index)
+        self.events.pair.emit(slot, int(index))
+
+    def set_up(self, up: str) -> None:
+        """Set the clouds' up axis for every view (``"y"`` or ``"z"``)."""
+        if up not in ("y", "z"):
+            raise OptionError(f"up axis {up!r}: y or z")
+        if up != self.up:
+            self.up = up
+            self.events.up.emit(up)
+
+    def cloud(self, index: int, num_points: int | None = None) -> np.ndarray:
+        """Shape ``index`` of the split as a float32 (n, 3) cloud in the unit sphere.
+
+        ``num_points`` resamples it (the model's size); a few recent clouds are kept.
+        """
+        if self.split is None:
+            raise OptionError("no data set is open")
+        key = (self.split.name, int(index), int(num_points or 0))
+        cloud = self._cloud_cache.get(key)
+        if cloud is None:
+            cloud = np.asarray(self.split.points(int(index), num_points), dtype=np.float32)
+            if len(self._cloud_cache) >= 64:
+                self._cloud_cache.pop(next(iter(self._cloud_cache)))
+            self._cloud_cache[key] = cloud
+        return cloud
+
+    def shape_label(self, index: int) -> str:
+        """``"chair 12 (chair_0012)"``: the class, index and name of a shape of the split."""
+        if self.split is None or not 0 <= index < len(self.split):
+            return ""
+        label = int(self.split.labels[index])
+        names = self.split.class_names
+        cls = names[label] if 0 <= label < len(names) else "unknown"
+        name = self.split.shape_name(index)
+        return f"{cls} {index}" + (f" ({name})" if name and name != str(index) else "")
+
+    # ---- model ------------------------------------------------------------------------------
+
+    def open_checkpoint(self, path: str | Path | None) -> None:
+        """Load a checkpoint (the bundled model for None) and make it the session's model.
+
+        Raises
+        ------
+        CheckpointError, OptionError
+            When it cannot be used; the session keeps the model it had.
+        """
+        from vaeviewer.workflows.models import bundled_checkpoint, open_model
+
+        model, checkpoint = open_model(path, "cpu")
+        self.model, self.checkpoint = model, checkpoint
+        self.checkpoint_path = str(Path(path).resolve()) if path is not None else str(bundled_checkpoint())
+        self.events.model.emit()
+
+    @property
+    def num_points(self) -> int | None:
+        """Points per cloud of the model, or None without one."""
+        return self.model.config.num_points if self.model is not None else None
+
+    def close(self) -> None:
+        """Close the data set's files."""
+        if self.dataset is not None:
+            self.dataset.close()
+        self.dataset = self.split = None
+        self._cloud_cache.clear()
