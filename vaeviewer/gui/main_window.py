@@ -461,6 +461,10 @@ class MainWindow(QMainWindow):
             group.addAction(action)
             self._theme_actions[theme] = action
 
+        self._antialias_action = self._action(view_menu, "Smooth &edges (anti-aliasing)",
+                                              lambda on: self.viewport.set_antialiasing(on), checkable=True)
+        view_menu.aboutToShow.connect(lambda: self._antialias_action.setChecked(self.viewport.antialiasing))
+
         view_menu.addSeparator()
         shows = view_menu.addMenu("Viewport &shows")
         group = QActionGroup(self)

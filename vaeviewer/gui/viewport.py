@@ -79,6 +79,7 @@ class Viewport(QWidget):
         self._fitted = 1.0
         self._panes_shown: tuple[Pane, ...] = ()
         self.frames_drawn = 0
+        self._antialiasing: bool | None = None  # None: decided on the first render, by the OpenGL renderer
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -187,6 +188,29 @@ class Viewport(QWidget):
         """Keep the clouds framed when the viewport changes shape."""
         super().resizeEvent(event)
         self._refit()
+
+    @property
+    def antialiasing(self) -> bool:
+        """Whether edges are smoothed (4x multisampling)."""
+        return bool(self._antialiasing)
+
+    def set_antialiasing(self, on: bool) -> None:
+        """Smooth edges with 4x multisampling, or not.
+
+        On a software OpenGL renderer (Mesa's llvmpipe) multisampling quadruples the
+        cost of every frame: 2,048 points at 1000 x 800 play at 13 fps with it and
+        45 fps without. The first render turns it off there and on for a GPU.
+        """
+        self._antialiasing = bool(on)
+        if self.interactor is not None:
+            self.interactor.ren_win.SetMultiSamples(4 if on else 0)
+            self._render()
+
+    @staticmethod
+    def software_renderer(capabilities: str) -> bool:
+        """Whether an OpenGL capability report names a software rasteriser."""
+        text = capabilities.lower()
+        return any(name in text for name in ("llvmpipe", "softpipe", "swrast", "software rasterizer", "lavapipe"))
 
     # ---- content ----------------------------------------------------------------------------
 
@@ -384,6 +408,10 @@ class Viewport(QWidget):
     def _render(self) -> None:
         if self.interactor is None or not self.isVisible():
             return  # no render on a hidden or closed window; showing it renders
+        if self._antialiasing is None:
+            self.interactor.render()  # the OpenGL context exists from the first render on
+            self._antialiasing = not self.software_renderer(self.interactor.ren_win.ReportCapabilities() or "")
+            self.interactor.ren_win.SetMultiSamples(4 if self._antialiasing else 0)
         self.interactor.render()
         self.frames_drawn += 1
         self.drawn.emit()
