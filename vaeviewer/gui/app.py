@@ -138,6 +138,7 @@ def _take_screenshot_when_ready(window, path: str, panel: str | None, status: di
                   f"{SCREENSHOT_TIMEOUT_S:.0f} s; saving the window as it is", file=sys.stderr)
         if panel is not None:
             window.show_panel(panel)  # again: the model may have arrived after the first call
+            window.panels[panel].prepare_screenshot()
         window.viewport.image()  # one more render of the final state
         if window.save_screenshot(path):
             print(f"vaeviewer: wrote {path}", file=sys.stderr)

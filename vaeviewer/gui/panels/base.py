@@ -75,6 +75,9 @@ class Panel(QWidget):
         """Whether background work that changes what the panel shows is still going on."""
         return False
 
+    def prepare_screenshot(self) -> None:
+        """Put the panel in the state that shows best in a picture (``vaeviewer gui --screenshot``)."""
+
     def shutdown(self) -> None:
         """Stop the panel's threads and timers and save what must be saved; the window is closing.
 

@@ -472,6 +472,12 @@ class InterpolationPanel(Panel):
         """Another panel has the viewport: stop playing into it."""
         self.pause()
 
+    def prepare_screenshot(self) -> None:
+        """Show the middle of the path: a shape between A and B says more than A itself."""
+        frames = self.frames
+        if frames is not None:
+            self.set_frame(len(frames) // 2)
+
     def is_busy(self) -> bool:
         """True while a change of the path waits to be decoded."""
         return self._refresh_timer.isActive()
