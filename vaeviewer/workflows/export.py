@@ -11,15 +11,18 @@ import os
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vaeviewer.errors import OptionError
-from vaeviewer.model import PointCloudVAE
 from vaeviewer.render.animation import LAYOUTS, interpolation_frames, playback_order
 from vaeviewer.render.writers import AnimationWriter, check_animation_path, open_animation_writer
 from vaeviewer.training.control import RunControl
 from vaeviewer.workflows.interpolate import Interpolation, check_path_options, interpolate
+
+if TYPE_CHECKING:
+    from vaeviewer.model import PointCloudVAE
 
 __all__ = ["EXPORT_STAGES", "ExportProgress", "check_export_options", "export_interpolation", "write_interpolation"]
 

@@ -7,13 +7,17 @@ sampled codes, so the same two shapes always give the same frames.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-from torch import Tensor
 
 from vaeviewer.errors import OptionError
-from vaeviewer.model import PointCloudVAE
+from vaeviewer.workflows.lazy import without_grad
+
+if TYPE_CHECKING:
+    from torch import Tensor
+
+    from vaeviewer.model import PointCloudVAE
 
 __all__ = ["INTERPOLATION_METHODS", "Interpolation", "check_path_options", "interpolate", "latent_path"]
 
@@ -67,6 +71,8 @@ def latent_path(z_a: Tensor, z_b: Tensor, steps: int, method: str = "lerp") -> T
     OptionError
         For fewer than 2 steps or an unknown method.
     """
+    import torch
+
     check_path_options(steps, method)
     if z_a.shape != z_b.shape or z_a.dim() != 1:
         raise ValueError(f"codes must both have shape (D,), got {tuple(z_a.shape)} and {tuple(z_b.shape)}")
@@ -121,7 +127,7 @@ class Interpolation:
         return len(self.frames)
 
 
-@torch.no_grad()
+@without_grad
 def interpolate(model: PointCloudVAE, cloud_a: np.ndarray, cloud_b: np.ndarray, steps: int = 12,
                 method: str = "lerp") -> Interpolation:
     """Encode two clouds, walk from one latent mean to the other, decode every step.
@@ -149,6 +155,8 @@ def interpolate(model: PointCloudVAE, cloud_a: np.ndarray, cloud_b: np.ndarray, 
     OptionError
         For fewer than 2 steps or an unknown method.
     """
+    import torch
+
     check_path_options(steps, method)
     inputs = [np.ascontiguousarray(np.asarray(c, dtype=np.float32)) for c in (cloud_a, cloud_b)]
     for name, cloud in zip("AB", inputs):

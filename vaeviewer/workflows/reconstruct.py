@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from vaeviewer.data import ShapeSplit
 from vaeviewer.errors import OptionError
-from vaeviewer.model import PointCloudVAE, chamfer_per_point
+from vaeviewer.workflows.lazy import without_grad
+
+if TYPE_CHECKING:
+    from vaeviewer.model import PointCloudVAE
 
 __all__ = ["PosteriorSamples", "Reconstruction", "reconstruct_shape", "sample_posterior"]
 
@@ -47,13 +50,17 @@ class Reconstruction:
     predicted_class: str
 
 
-@torch.no_grad()
+@without_grad
 def reconstruct_shape(model: PointCloudVAE, split: ShapeSplit, index: int, class_names: tuple[str, ...] = ()) -> Reconstruction:
     """Encode shape ``index`` of ``split``, decode its latent mean and measure the error.
 
     ``class_names`` are the model's classes (from its checkpoint), used to name
     the classifier's prediction.
     """
+    import torch
+
+    from vaeviewer.model import chamfer_per_point
+
     if not -len(split) <= index < len(split):
         raise OptionError(f"--index {index} is out of range: split {split.name!r} has {len(split)} shapes")
     index %= len(split)
@@ -101,7 +108,7 @@ class PosteriorSamples:
     chamfer: np.ndarray
 
 
-@torch.no_grad()
+@without_grad
 def sample_posterior(model: PointCloudVAE, points: np.ndarray, count: int, seed: int = 0) -> PosteriorSamples:
     """Encode a cloud, draw ``count`` codes from its posterior and decode them.
 
@@ -131,6 +138,10 @@ def sample_posterior(model: PointCloudVAE, points: np.ndarray, count: int, seed:
     OptionError
         When ``count`` is below 1.
     """
+    import torch
+
+    from vaeviewer.model import chamfer_per_point
+
     if count < 1:
         raise OptionError(f"--samples {count}: draw at least one sample")
     device = next(model.parameters()).device
