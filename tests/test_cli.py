@@ -151,14 +151,14 @@ def test_reconstruct_index_out_of_range(trained_run: Path) -> None:
 
 def test_evaluate_json(trained_run: Path) -> None:
     result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", "builtin", "--split", "test",
-                       "--gen-shapes", "12", "--json")
+                       "--gen-shapes", "12", "--sampler", "gmm", "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["shapes"] > 0 and out["chamfer_mean"] > 0
     assert 0.0 <= out["classifier_accuracy"] <= 1.0
     # The linear SVM is fit on the train split's latent means and scored on the test split.
     assert 0.0 <= out["svm_accuracy"] <= 1.0 and out["svm_train_shapes"] == 1000
-    assert out["generation_shapes"] == 12 and out["mmd_cd"] > 0
+    assert out["generation_shapes"] == 12 and out["sampler"] == "gmm" and out["mmd_cd"] > 0
     assert 0.0 < out["cov_cd"] <= 1.0 and 0.0 <= out["nna_cd"] <= 1.0
 
 

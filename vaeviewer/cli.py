@@ -141,6 +141,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_and_data_options(p)
     p.add_argument("--gen-shapes", type=int, default=100, metavar="N",
                    help="prior samples and reference shapes for the generation scores; 0 skips them (default: 100)")
+    p.add_argument("--sampler", choices=("prior", "gmm"), default="prior",
+                   help="generated codes from the prior N(0, sigma^2 I), or from a Gaussian mixture fit to the train "
+                   "split's latent means (default: prior)")
     p.add_argument("--no-svm", action="store_true", help="skip the linear-SVM accuracy (it encodes the train split)")
     p.add_argument("--seed", type=int, default=0, help="seed of the prior samples and reference shapes (default: 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
@@ -282,10 +285,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     with open_dataset(args.data) as dataset:
         split = _split_of(dataset, args.split)
         train_split = None
-        if not args.no_svm and "train" in dataset.split_names and split.name != "train":
+        wants_train = not args.no_svm or (args.sampler == "gmm" and args.gen_shapes > 0)
+        if wants_train and "train" in dataset.split_names and split.name != "train":
             train_split = dataset.split("train")
         figures = evaluate_split(model, split, checkpoint.class_names, train_split=train_split,
-                                 generation_shapes=args.gen_shapes, seed=args.seed)
+                                 generation_shapes=args.gen_shapes, sampler=args.sampler, svm=not args.no_svm,
+                                 seed=args.seed)
     if args.json:
         _print_json(figures)
     else:
@@ -299,7 +304,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         if "svm_accuracy" in figures:
             line += f"; linear SVM accuracy {percent(figures['svm_accuracy'])}"
         if "mmd_cd" in figures:
-            line += (f"; {figures['generation_shapes']} prior samples: MMD-CD {figures['mmd_cd']:.5f}, "
+            line += (f"; {figures['generation_shapes']} samples ({figures['sampler']}): MMD-CD {figures['mmd_cd']:.5f}, "
                      f"COV-CD {percent(figures['cov_cd'])}, 1-NNA-CD {percent(figures['nna_cd'])}")
         print(line)
     return 0

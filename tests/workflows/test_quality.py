@@ -79,3 +79,15 @@ def test_balanced_sample_spreads_over_classes() -> None:
     assert counts.tolist() == [10, 10, 10]
     assert np.array_equal(chosen, balanced_sample(labels, 30, seed=3))
     assert len(balanced_sample(labels, 500)) == 100
+
+
+def test_latent_mixture_samples_where_the_codes_are() -> None:
+    from vaeviewer.workflows.quality import latent_mixture
+
+    rng = np.random.default_rng(0)
+    codes = np.concatenate([rng.normal(size=(200, 8)) * 0.05 + 1.0, rng.normal(size=(200, 8)) * 0.05 - 1.0])
+    drawn, _ = latent_mixture(codes, components=4, seed=0).sample(300)
+    assert drawn.shape == (300, 8)
+    # Every draw lies near one of the two clusters, none in the empty middle a wide prior would fill.
+    nearest = np.minimum(np.linalg.norm(drawn - 1.0, axis=1), np.linalg.norm(drawn + 1.0, axis=1))
+    assert np.quantile(nearest, 0.99) < 0.5

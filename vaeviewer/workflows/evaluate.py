@@ -15,10 +15,17 @@ import numpy as np
 import torch
 
 from vaeviewer.data import ShapeSplit
+from vaeviewer.errors import OptionError
 from vaeviewer.model import PointCloudVAE
 from vaeviewer.training import score_clouds
 from vaeviewer.workflows.models import labels_for_model
-from vaeviewer.workflows.quality import balanced_sample, generation_scores, linear_svm_accuracy
+from vaeviewer.workflows.quality import (
+    LATENT_SAMPLERS,
+    balanced_sample,
+    generation_scores,
+    latent_mixture,
+    linear_svm_accuracy,
+)
 
 __all__ = ["evaluate_split"]
 
@@ -30,6 +37,8 @@ def evaluate_split(
     *,
     train_split: ShapeSplit | None = None,
     generation_shapes: int = 0,
+    sampler: str = "prior",
+    svm: bool = True,
     seed: int = 0,
 ) -> dict[str, Any]:
     """Reconstruction, classification and (optionally) generation figures of ``model`` on ``split``.
@@ -48,8 +57,13 @@ def evaluate_split(
         When > 0: decode this many draws of the prior and compare them with as many
         shapes of ``split`` (class-balanced, drawn with ``seed``): adds ``mmd_cd``,
         ``cov_cd``, ``nna_cd`` and ``generation_shapes``.
+    sampler : {"prior", "gmm"}
+        Where the generated codes come from: the prior N(0, σ²I), or a Gaussian mixture fit to
+        ``train_split``'s latent means (see :func:`~vaeviewer.workflows.quality.latent_mixture`).
     seed : int
-        Seed of the prior draws and of the reference shapes.
+        Seed of the draws and of the reference shapes.
+    svm : bool
+        Whether to fit the linear SVM (when ``train_split`` is given).
 
     Returns
     -------
@@ -77,21 +91,34 @@ def evaluate_split(
         "kl_mean": scores.kl_mean,
         "classifier_accuracy": None if math.isnan(accuracy) else accuracy,
     }
+    if sampler not in LATENT_SAMPLERS:
+        raise OptionError(f"--sampler {sampler}: one of {', '.join(LATENT_SAMPLERS)}")
+    if sampler == "gmm" and generation_shapes > 0 and (train_split is None or train_split.name == split.name):
+        raise OptionError("--sampler gmm fits the training split's codes: the data set needs a train split besides the evaluated one")
+    train_latents = None
     if train_split is not None and train_split.name != split.name:
         drop = getattr(train_split, "drop_unreadable", None)
         if drop is not None:
             drop(model.config.num_points)
         train_scores = score_clouds(model, torch.from_numpy(train_split.load_all(model.config.num_points)))
-        svm, c = linear_svm_accuracy(train_scores.latents, train_split.labels, scores.latents, split.labels, seed=seed)
-        figures.update(svm_accuracy=None if math.isnan(svm) else svm, svm_c=None if math.isnan(c) else c,
-                       svm_train_shapes=len(train_split))
+        train_latents = train_scores.latents
+        if svm:
+            accuracy_svm, c = linear_svm_accuracy(train_latents, train_split.labels, scores.latents, split.labels,
+                                                  seed=seed)
+            figures.update(svm_accuracy=None if math.isnan(accuracy_svm) else accuracy_svm,
+                           svm_c=None if math.isnan(c) else c, svm_train_shapes=len(train_split))
     if generation_shapes > 0 and len(split):
         chosen = balanced_sample(np.asarray(split.labels), generation_shapes, seed)
         references = clouds[torch.from_numpy(chosen)].numpy()
-        generator = torch.Generator(device=next(model.parameters()).device).manual_seed(seed)
+        device = next(model.parameters()).device
         with torch.no_grad():
-            samples = model.sample_prior(len(chosen), generator).float().cpu().numpy()
-        generated = generation_scores(samples, references)
+            if sampler == "gmm":
+                codes, _ = latent_mixture(train_latents, seed=seed).sample(len(chosen))
+                weight = model.decoder.out.weight
+                samples = model.decode(torch.as_tensor(codes, dtype=weight.dtype, device=device))
+            else:
+                samples = model.sample_prior(len(chosen), torch.Generator(device=device).manual_seed(seed))
+        generated = generation_scores(samples.float().cpu().numpy(), references)
         figures.update(mmd_cd=generated.mmd_cd, cov_cd=generated.cov_cd, nna_cd=generated.nna_cd,
-                       generation_shapes=len(chosen))
+                       generation_shapes=len(chosen), sampler=sampler)
     return figures
