@@ -197,6 +197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VaeviewerError as error:
         print(f"vaeviewer: error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except MemoryError:
+        print("vaeviewer: error: out of memory", file=sys.stderr)
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print("vaeviewer: interrupted", file=sys.stderr)
         return 130
@@ -244,16 +247,20 @@ def _split_of(dataset: Any, name: str | None) -> Any:
 
 def _cmd_reconstruct(args: argparse.Namespace) -> int:
     from vaeviewer.data import open_dataset
-    from vaeviewer.workflows.models import open_model
-    from vaeviewer.workflows.reconstruct import reconstruct_shape
 
     if args.error_max is not None and not args.error_max > 0:
         from vaeviewer.errors import OptionError
 
         raise OptionError(f"--error-max {args.error_max}: must be a squared distance > 0")
-    model, checkpoint = open_model(args.checkpoint, args.device)
     with open_dataset(args.data) as dataset:
-        result = reconstruct_shape(model, _split_of(dataset, args.split), args.index, checkpoint.class_names)
+        split = _split_of(dataset, args.split)
+        if -len(split) <= args.index < len(split):
+            split.points(args.index)  # a broken shape fails now, not after the seconds torch and the model take
+        from vaeviewer.workflows.models import open_model
+        from vaeviewer.workflows.reconstruct import reconstruct_shape
+
+        model, checkpoint = open_model(args.checkpoint, args.device)
+        result = reconstruct_shape(model, split, args.index, checkpoint.class_names)
     if args.out:
         from vaeviewer.render import comparison_image, save_png
 
@@ -345,8 +352,11 @@ _TRAIN_OPTIONS = {
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    import time
+
     from tqdm import tqdm
 
+    from vaeviewer.errors import VaeviewerError
     from vaeviewer.training import (
         CheckpointSaved,
         EpochEnded,
@@ -354,17 +364,27 @@ def _cmd_train(args: argparse.Namespace) -> int:
         RunFinished,
         RunStarted,
         StepEnded,
-        TrainSettings,
-        settings_for_resume,
         train,
     )
+    from vaeviewer.training.distributed import RankFailed, torchrun_environment
 
-    given = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items() if getattr(args, option) is not None}
-    if args.resume:
-        settings = settings_for_resume(args.out, given)
-    else:
-        settings = TrainSettings(out_dir=args.out, **given)
+    # Under torchrun every process runs this command and rank 0 alone talks. An error the processes
+    # meet once connected is agreed and reported by rank 0 (RankFailed elsewhere); one met before
+    # (an option, a file, a device) is the same for the processes of a machine, so the first
+    # process of each other machine reports it too.
+    launch = torchrun_environment()
+    if launch is not None and launch.rank > 0:
+        try:
+            status = _train_quietly(args)
+        except VaeviewerError as error:
+            if launch.local_rank == 0 and not isinstance(error, RankFailed):
+                print(f"vaeviewer: error: rank {launch.rank}: {error}", file=sys.stderr)
+            status = EXIT_USAGE
+        if status != 0:
+            time.sleep(3)  # torchrun stops every process once one ends with an error: leave rank 0 time to say why
+        return status
 
+    settings = _train_settings(args)
     control = RunControl()
 
     def on_interrupt(signum: int, frame: Any) -> None:
@@ -374,15 +394,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
         tqdm.write("vaeviewer: stopping after this step and saving (Ctrl-C again to abort)", file=sys.stderr)
 
     previous = signal.signal(signal.SIGINT, on_interrupt)
+    # torchrun passes on the SIGINT or SIGTERM it gets (Ctrl-C, a scheduler's end of job) to
+    # every process; each asks for a stop and the processes agree on the step to stop after.
+    previous_term = signal.signal(signal.SIGTERM, _stop_on_signal(control)) if launch is not None else None
     bar = None
     finished: RunFinished | None = None
     try:
         for event in train(settings, control, resume=args.resume):
             if isinstance(event, RunStarted):
                 what = "resuming" if event.resumed else "training"
+                where = event.device
+                if launch is not None:
+                    where = (f"{launch.world_size} processes ({'GPUs' if event.device.startswith('cuda') else 'CPU'}, "
+                             f"{settings.batch_size // launch.world_size} shapes per process and step)")
                 print(
                     f"vaeviewer: {what} on {event.train_shapes} shapes ({event.val_shapes} for validation), "
-                    f"{event.steps_per_epoch} steps per epoch, on {event.device}; run folder {event.run_dir}",
+                    f"{event.steps_per_epoch} steps per epoch, on {where}; run folder {event.run_dir}",
                     file=sys.stderr,
                 )
             elif isinstance(event, StepEnded):
@@ -413,6 +440,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
         signal.signal(signal.SIGINT, previous)
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
     if finished is None:
         return EXIT_FAILED
     if finished.status == "failed":
@@ -420,6 +449,44 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     print(f"vaeviewer: {finished.message}", file=sys.stderr)
     return 0
+
+
+def _train_settings(args: argparse.Namespace) -> Any:
+    """The settings of ``train``: from the options, or those of the run being resumed with the options' changes."""
+    from vaeviewer.training import TrainSettings, settings_for_resume
+
+    given = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items() if getattr(args, option) is not None}
+    if args.resume:
+        return settings_for_resume(args.out, given)
+    return TrainSettings(out_dir=args.out, **given)
+
+
+def _stop_on_signal(control: Any) -> Any:
+    """A signal handler that asks a run to stop after its step; a second signal acts as usual."""
+
+    def handler(signum: int, frame: Any) -> None:
+        control.stop()
+        signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+
+    return handler
+
+
+def _train_quietly(args: argparse.Namespace) -> int:
+    """``train`` in a process of rank > 0 of a torchrun run: the same run, nothing printed."""
+    from vaeviewer.training import RunControl, RunFinished, train
+
+    settings = _train_settings(args)
+    control = RunControl()
+    previous = {signum: signal.signal(signum, _stop_on_signal(control)) for signum in (signal.SIGINT, signal.SIGTERM)}
+    finished = None
+    try:
+        for event in train(settings, control, resume=args.resume):
+            if isinstance(event, RunFinished):
+                finished = event
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    return 0 if finished is not None and finished.status != "failed" else EXIT_FAILED
 
 
 def _cmd_gui(args: argparse.Namespace) -> int:

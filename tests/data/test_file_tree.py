@@ -85,7 +85,7 @@ def test_points_are_cached_copies_and_deterministic(tmp_path: Path, monkeypatch:
         first[:] = 0.0  # a caller augmenting in place must not spoil the cache
         again = split.points(0, 64)
         assert len(reads) == 1 and np.linalg.norm(again, axis=1).max() == pytest.approx(1.0, abs=1e-6)
-        assert split.points(0).shape == (2048, 3) and len(reads) == 2
+        assert split.points(0).shape == (2048, 3) and len(reads) == 1  # another size: sampled from the parsed file
     with FileTreeSet(tmp_path) as reopened:
         assert np.array_equal(reopened.split("all").points(0, 64), again), "same file, same cloud"
 

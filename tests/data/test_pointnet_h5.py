@@ -166,10 +166,15 @@ def test_nan_shape_names_file_and_row(tmp_path: Path, make_h5, make_clouds) -> N
 
 
 def test_open_of_a_modelnet40_sized_file_is_lazy(tmp_path: Path) -> None:
-    # 12,311 x 2048 x 3 float32 (300 MB) declared, but chunked and unwritten: a tiny file.
+    # 12,311 x 2048 x 3 float32 (300 MB), written in compressed chunks of zeros: a 1.4 MB file. (Every chunk
+    # is written: a declared shape the file does not store is refused, see tests/robustness.)
     path = tmp_path / "ply_data_train0.h5"
     with h5py.File(path, "w") as handle:
-        data = handle.create_dataset("data", shape=(12311, 2048, 3), dtype=np.float32, chunks=(1, 2048, 3))
+        data = handle.create_dataset("data", shape=(12311, 2048, 3), dtype=np.float32, chunks=(256, 2048, 3),
+                                     compression="gzip", compression_opts=1)
+        zeros = np.zeros((256, 2048, 3), np.float32)
+        for first in range(0, 12311, 256):
+            data[first : first + 256] = zeros[: 12311 - first]
         data[12310] = np.random.default_rng(0).random((2048, 3))
         handle.create_dataset("label", data=np.zeros((12311, 1), np.uint8))
     tracemalloc.start()

@@ -20,7 +20,7 @@ from vaeviewer.model import (
     load_model,
     save_checkpoint,
 )
-from vaeviewer.model.checkpoint import CHECKPOINT_FORMAT, CHECKPOINT_VERSION
+from vaeviewer.model.checkpoint import CHECKPOINT_FORMAT, CHECKPOINT_VERSION, remove_stale_temporaries
 
 CONFIG = ModelConfig(num_points=64, latent_dim=8, num_classes=3, prior_std=0.5)
 
@@ -226,3 +226,24 @@ def test_values_that_cannot_be_loaded_safely_are_rejected_at_save(
     with pytest.raises(TypeError, match=field):
         save_checkpoint(tmp_path / "model.pt", checkpoint)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_temporary_files_of_dead_writers_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    import subprocess
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = int(finished.stdout)  # that process has exited
+    names = {
+        f".last.pt.tmp-{dead}-0": False,  # removed: its writer is gone
+        f".history.csv.tmp-{dead}": False,
+        f".last.pt.tmp-{os.getpid()}-3": True,  # this process may still be writing it
+        f".last.pt.tmp-{os.getppid()}-1": True,  # a running process
+        "last.pt": True,
+        "notes.tmp-1": True,  # not one of ours: no leading dot
+    }
+    for name in names:
+        (tmp_path / name).write_bytes(b"x")
+    removed = remove_stale_temporaries(tmp_path)
+    assert sorted(p.name for p in removed) == sorted(n for n, keep in names.items() if not keep)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(n for n, keep in names.items() if keep)
+    assert remove_stale_temporaries(tmp_path / "missing") == []

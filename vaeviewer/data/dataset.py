@@ -59,6 +59,15 @@ class ShapeSplit(abc.ABC):
     def point_counts(self) -> np.ndarray:
         """Stored points (vertices for meshes) of every shape, int64 (len,), cheaply."""
 
+    def broken_shapes(self) -> dict[int, str]:
+        """Shapes that cannot be used, found by reading the split once: ``{index: one-line problem}``.
+
+        Where that would mean reading and sampling every file of a folder (minutes
+        for a raw ModelNet tree), a split finds nothing here: its broken files show
+        when read (see ``drop_unreadable`` of a folder's split).
+        """
+        return {}
+
     def load_all(self, num_points: int) -> np.ndarray:
         """Every cloud of the split resampled to ``num_points``: float32 (len, num_points, 3)."""
         out = np.empty((len(self), num_points, 3), dtype=np.float32)

@@ -23,7 +23,13 @@ from pathlib import Path
 import numpy as np
 
 from vaeviewer.data.dataset import ShapeSet, ShapeSplit
-from vaeviewer.data.shape_files import SHAPE_FILE_EXTENSIONS, peek_point_count, read_shape_file, shape_file_points
+from vaeviewer.data.shape_files import (
+    SHAPE_FILE_EXTENSIONS,
+    ShapeFile,
+    peek_point_count,
+    read_shape_file,
+    shape_file_points,
+)
 from vaeviewer.errors import DataFileError
 
 __all__ = ["FileTreeSet", "FileTreeSplit", "SingleFileSet", "class_from_stem"]
@@ -116,6 +122,9 @@ class FileTreeSplit(ShapeSplit):
         # Sampled clouds by (file, num_points), least recently used first, bounded in bytes.
         self._cache: OrderedDict[tuple[Path, int | None], np.ndarray] = OrderedDict()
         self._cached_bytes = 0
+        # The file read last, parsed: asking for its cloud at another size (the command line checks a
+        # shape before loading the model, then samples it at the model's size) parses it once.
+        self._last_read: tuple[Path, ShapeFile] | None = None
 
     def __len__(self) -> int:
         return len(self._files)
@@ -145,11 +154,17 @@ class FileTreeSplit(ShapeSplit):
         cached = self._cache.get(key)
         if cached is None:
             relative = path.relative_to(self._root).as_posix() if path != self._root else path.name
-            cached = shape_file_points(read_shape_file(path), num_points, seed=zlib.crc32(relative.encode()))
+            cached = shape_file_points(self._read(path), num_points, seed=zlib.crc32(relative.encode()))
             self._remember(key, cached)
         else:
             self._cache.move_to_end(key)
         return cached.copy()  # callers may augment in place; the cache must not change
+
+    def _read(self, path: Path) -> ShapeFile:
+        if self._last_read is None or self._last_read[0] != path:
+            self._last_read = None  # only one parsed file is held: let the previous one go first
+            self._last_read = (path, read_shape_file(path))
+        return self._last_read[1]
 
     def _remember(self, key: tuple[Path, int | None], cloud: np.ndarray) -> None:
         self._cache[key] = cloud

@@ -9,12 +9,16 @@ wrote them (``data/modelnet40_ply_hdf5_2048/...``), so shards are found by
 file name in the folder.
 
 Opening reads labels and shapes (array sizes) only; a cloud is read from its
-shard when asked for, so a 12,311-shape set opens in milliseconds.
+shard when asked for, so a 12,311-shape set opens in milliseconds. Opening
+also checks that the file stores what its datasets declare: a truncated shard,
+or one whose ``data`` claims 10^12 shapes it never wrote, is refused before
+anything of that size is read.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -37,6 +41,8 @@ _SPLIT_ORDER = ("train", "val", "test")
 # numpy's per-call cost, small enough to stay in cache (measured fastest near 64).
 _FPS_BATCH = 64
 _NORMALIZE_BATCH = 1024
+# Rows read at a time when every shape is checked (broken_shapes).
+_SCAN_BYTES = 64 * 2**20
 _NAME_SUFFIXES = (".off", ".ply", ".obj", ".pcd", ".xyz", ".txt", ".pts", ".npy", ".h5")
 
 
@@ -93,14 +99,17 @@ def _validated_shard(path: Path, handle: h5py.File, num_classes: int | None, war
     n = data.shape[0]
     if n == 0:
         raise DataFileError(path, "holds no shapes")
-    if data.shape[1] == 0:
-        raise DataFileError(path, "'data' has 0 points per shape")
+    if data.shape[1] < 2:
+        raise DataFileError(path, f"'data' has {data.shape[1]} point{'s' * (data.shape[1] != 1)} per shape; "
+                            "a shape needs at least 2 distinct points")
+    _check_stored(path, "data", data)
     labels = np.full(n, -1, dtype=np.int64)
     label = handle.get("label")
     if label is not None:
         if not isinstance(label, h5py.Dataset) or label.shape not in ((n,), (n, 1)):
             shape = getattr(label, "shape", None)
             raise DataFileError(path, f"'label' has shape {shape}, expected ({n},) or ({n}, 1) like 'data'")
+        _check_stored(path, "label", label)
         raw = np.asarray(label[()]).reshape(n)
         if raw.dtype.kind not in "fiu" or (raw.dtype.kind == "f" and not np.all(np.mod(raw, 1) == 0)):
             raise DataFileError(path, f"'label' holds {raw.dtype} values that are not class indices")
@@ -111,6 +120,44 @@ def _validated_shard(path: Path, handle: h5py.File, num_classes: int | None, war
             within = f"the {num_classes} classes of shape_names.txt" if num_classes is not None else "class indices"
             raise DataFileError(path, f"label {labels[row]} of shape {row} is outside {within}")
     return _Shard(path, handle, data, labels, _read_id2file(path, n, warnings))
+
+
+def _check_stored(path: Path, name: str, dataset: h5py.Dataset) -> None:
+    """Refuse a dataset of which the file holds less than its shape declares.
+
+    HDF5 reads the part of a dataset that was never written (or was cut off with
+    the end of the file) as fill values, silently; and a header can declare any
+    shape. Checking the stored bytes (contiguous layout) or chunks (chunked
+    layout, which compression needs) first costs a look at the chunk index,
+    and keeps a ``data`` that claims 10^12 shapes from costing memory or time.
+    """
+    if dataset.size == 0 or dataset.is_virtual or dataset.external:
+        return  # virtual and external datasets keep their data in other files: nothing to count here
+    if dataset.chunks is None:
+        stored = dataset.id.get_storage_size()
+        if stored < dataset.nbytes:
+            raise DataFileError(path, f"'{name}' declares shape {dataset.shape} ({dataset.nbytes:,} bytes) but the "
+                                f"file stores {stored:,} bytes of it (truncated, or never written)")
+        return
+    expected = math.prod(-(-size // chunk) for size, chunk in zip(dataset.shape, dataset.chunks))
+    stored = dataset.id.get_num_chunks()
+    if stored < expected:
+        raise DataFileError(path, f"'{name}' declares shape {dataset.shape} but the file stores {stored:,} of its "
+                            f"{expected:,} chunks (truncated, or never written)")
+
+
+def _cloud_problems(clouds: np.ndarray) -> list[tuple[int, str]]:
+    """Rows of a (b, p, 3) block that are no usable shape, with what is wrong, in order."""
+    finite = np.isfinite(clouds).all(axis=(1, 2))
+    # NaN differs from everything, itself included: a non-finite cloud never counts as collapsed.
+    spread = (clouds != clouds[:, :1]).any(axis=(1, 2))
+    problems = []
+    for row in np.flatnonzero(~finite | ~spread):
+        if not finite[row]:
+            problems.append((int(row), "contains NaN or infinite coordinates"))
+        else:
+            problems.append((int(row), f"is degenerate: all {clouds.shape[1]} points coincide"))
+    return problems
 
 
 def _read_id2file(path: Path, n: int, warnings: list[str]) -> list[str] | None:
@@ -189,8 +236,9 @@ class PointNetH5Split(ShapeSplit):
         _check_num_points(num_points)
         shard, row = self._locate(index)
         cloud = np.asarray(shard.data[row, :, :3], dtype=np.float32)
-        if not np.isfinite(cloud).all():
-            raise DataFileError(shard.path, f"shape {row} contains NaN or infinite coordinates")
+        problems = _cloud_problems(cloud[None])
+        if problems:
+            raise DataFileError(shard.path, f"shape {row} {problems[0][1]}")
         if num_points is not None:
             cloud = resample_cloud(cloud, num_points)
         return normalize_unit_sphere(cloud)
@@ -198,6 +246,25 @@ class PointNetH5Split(ShapeSplit):
     def point_counts(self) -> np.ndarray:
         """Points stored per shape (the same for every shape of a shard), int64 (len,)."""
         return np.concatenate([np.full(len(shard), shard.data.shape[1], dtype=np.int64) for shard in self._shards])
+
+    def broken_shapes(self) -> dict[int, str]:
+        """Shapes with NaN or infinite coordinates or with all their points in one place.
+
+        Reads the whole split once, a block of rows at a time (about 64 MB), so
+        that memory stays bounded whatever the split's size.
+        """
+        found: dict[int, str] = {}
+        start = 0
+        for index, shard in enumerate(self._shards):
+            self._locate(int(self._ends[index]) - 1)  # raises if the set was closed
+            row_bytes = max(1, shard.data.shape[1] * 3 * shard.data.dtype.itemsize)
+            block = max(1, _SCAN_BYTES // row_bytes)
+            for first in range(0, len(shard), block):
+                clouds = np.asarray(shard.data[first : first + block, :, :3], dtype=np.float32)
+                for row, problem in _cloud_problems(clouds):
+                    found[start + first + row] = f"{shard.path}: shape {first + row} {problem}"
+            start += len(shard)
+        return found
 
     def load_all(self, num_points: int) -> np.ndarray:
         """Every cloud, resampled to ``num_points`` and normalised: float32 (len, num_points, 3).
@@ -212,10 +279,10 @@ class PointNetH5Split(ShapeSplit):
         for index, shard in enumerate(self._shards):
             self._locate(int(self._ends[index]) - 1)  # raises if the set was closed
             clouds = np.asarray(shard.data[()], dtype=np.float32)[:, :, :3]
-            finite = np.isfinite(clouds).all(axis=(1, 2))
-            if not finite.all():
-                row = int(np.argmin(finite))
-                raise DataFileError(shard.path, f"shape {row} contains NaN or infinite coordinates")
+            problems = _cloud_problems(clouds)
+            if problems:
+                row, problem = problems[0]
+                raise DataFileError(shard.path, f"shape {row} {problem}")
             stored = clouds.shape[1]
             target = out[start : start + len(shard)]
             if stored > num_points:

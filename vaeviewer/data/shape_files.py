@@ -21,7 +21,6 @@ train on a degenerate cloud, so it is refused when the file is read.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,8 +49,9 @@ DEFAULT_SURFACE_POINTS = 2048
 _FORMATS = {".off": "off", ".ply": "ply", ".obj": "obj", ".pcd": "pcd",
             ".xyz": "xyz", ".txt": "xyz", ".pts": "xyz", ".npy": "npy"}
 _NPY_MAGIC = b"\x93NUMPY"
-_PLY_ELEMENT = re.compile(rb"^element\s+(\S+)\s+(\S+)", re.MULTILINE)
 _PLY_HEADER_BYTES = 65536
+_PLY_TYPE_BYTES = {"char": 1, "uchar": 1, "int8": 1, "uint8": 1, "short": 2, "ushort": 2, "int16": 2, "uint16": 2,
+                   "int": 4, "uint": 4, "int32": 4, "uint32": 4, "float": 4, "float32": 4, "double": 8, "float64": 8}
 
 
 @dataclass(frozen=True, eq=False)
@@ -111,17 +111,60 @@ def _read_bytes(path: Path) -> bytes:
     return data
 
 
-def _ply_declared_counts(path: Path, head: bytes) -> dict[str, int]:
-    """Element counts of a PLY header (``{"vertex": n, "face": m}``)."""
+@dataclass(frozen=True)
+class _PlyHeader:
+    """What a PLY header declares: its encoding and, per element, a count and the least bytes of one row."""
+
+    encoding: str  # ascii, binary_little_endian or binary_big_endian
+    elements: tuple[tuple[str, int, int], ...]
+    data_offset: int
+
+    def count(self, name: str) -> int | None:
+        """The declared count of element ``name`` (``vertex``, ``face``), None when absent."""
+        return next((count for element, count, _ in self.elements if element == name), None)
+
+
+def _ply_header(path: Path, head: bytes) -> _PlyHeader:
+    """Parse a PLY header (the first bytes of the file)."""
     if not head.startswith(b"ply"):
         raise DataFileError(path, "not a PLY file (it does not start with 'ply')")
     end = head.find(b"end_header")
     if end < 0:
         raise DataFileError(path, "PLY header has no end_header")
-    try:
-        return {name.decode("latin-1"): int(count) for name, count in _PLY_ELEMENT.findall(head[:end])}
-    except ValueError:
-        raise DataFileError(path, "PLY header has an element count that is not a whole number") from None
+    newline = head.find(b"\n", end)
+    data_offset = newline + 1 if newline >= 0 else len(head)
+    encoding = ""
+    elements: list[list] = []
+    for line in head[:end].decode("latin-1").splitlines():
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "format" and len(words) >= 2:
+            encoding = words[1]
+        elif words[0] == "element":
+            if len(words) < 3 or not words[2].isdigit():
+                raise DataFileError(path, f"PLY header: {line.strip()[:40]!r} has no whole-number count")
+            elements.append([words[1], int(words[2]), 0])
+        elif words[0] == "property" and elements:
+            # A scalar adds its size; a list at least its length field (an empty list).
+            kind = words[2] if words[1:2] == ["list"] and len(words) > 2 else words[1] if len(words) > 1 else ""
+            elements[-1][2] += _PLY_TYPE_BYTES.get(kind, 0)
+    return _PlyHeader(encoding, tuple((name, count, size) for name, count, size in elements), data_offset)
+
+
+def _check_ply_size(path: Path, header: _PlyHeader, size: int) -> None:
+    """Refuse a PLY file shorter than its header's counts, before a reader allocates for them."""
+    vertices, faces = header.count("vertex") or 0, header.count("face") or 0
+    declared = f"{vertices} vertices" + (f" and {faces} faces" if faces else "")
+    available = size - header.data_offset
+    if header.encoding.startswith("binary"):
+        needed = sum(count * row for _, count, row in header.elements)
+        if available < needed:
+            raise DataFileError(path, f"truncated: header declares {declared} ({needed:,} bytes at least), "
+                                f"{available:,} bytes follow")
+    elif header.encoding == "ascii" and available < 2 * vertices:
+        # Every ascii row takes a line, and a line at least two bytes: cheaper than counting lines.
+        raise DataFileError(path, f"truncated: header declares {declared}, {available:,} bytes follow")
 
 
 def _read_with_trimesh(path: Path, file_type: str) -> tuple[np.ndarray, np.ndarray | None]:
@@ -148,9 +191,11 @@ def _read_with_trimesh(path: Path, file_type: str) -> tuple[np.ndarray, np.ndarr
 def _read_ply(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
     with open(path, "rb") as stream:
         head = stream.read(_PLY_HEADER_BYTES)
-    declared = _ply_declared_counts(path, head).get("vertex")
+    header = _ply_header(path, head)
+    declared = header.count("vertex")
     if declared is None:
         raise DataFileError(path, "PLY has no vertex element")
+    _check_ply_size(path, header, path.stat().st_size)
     vertices, faces = _read_with_trimesh(path, "ply")
     # trimesh reads an ascii PLY that declares more vertices than it holds as garbage, silently.
     if len(vertices) != declared:
@@ -359,6 +404,8 @@ def peek_point_count(path: str | Path) -> int:
     """
     path, file_format = _checked_path(path)
     try:
+        if path.stat().st_size == 0:
+            raise DataFileError(path, "empty file")
         if file_format == "off":
             return peek_off_vertex_count(path)
         if file_format == "pcd":
@@ -368,7 +415,7 @@ def peek_point_count(path: str | Path) -> int:
             return int(shape[0]) if shape else 0
         if file_format == "ply":
             with open(path, "rb") as stream:
-                return _ply_declared_counts(path, stream.read(_PLY_HEADER_BYTES)).get("vertex", 0)
+                return _ply_header(path, stream.read(_PLY_HEADER_BYTES)).count("vertex") or 0
         if file_format == "obj":
             with open(path, "rb") as stream:
                 return sum(1 for line in stream if line.startswith((b"v ", b"v\t")))

@@ -387,8 +387,10 @@ class ExportDialog(QDialog):
     def shutdown(self) -> None:
         """Cancel at once, remove the temporary file and wait for the decoding thread (the window is closing)."""
         self._abort_now()
-        if self._worker is not None:
-            self._worker.wait()
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.wait()  # its result, still on its way as a signal, is dropped: the export is over
+            worker.deleteLater()
 
     def _decoded(self, result: Interpolation) -> None:
         self._result = result

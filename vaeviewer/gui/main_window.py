@@ -144,14 +144,16 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore_settings()
 
-        session.events.dataset.connect(self._on_dataset)
-        session.events.split.connect(self._on_split)
-        session.events.model.connect(self._on_model)
-        session.events.selection.connect(self._on_selection)
-        session.events.up.connect(self._on_up)
+        for session_event, callback in self._session_callbacks():
+            session_event.connect(callback)
         self._on_dataset()
         self._on_model()
         self.activate_panel("dataset")
+
+    def _session_callbacks(self) -> list[tuple[Any, Any]]:
+        events = self.session.events
+        return [(events.dataset, self._on_dataset), (events.split, self._on_split), (events.model, self._on_model),
+                (events.selection, self._on_selection), (events.up, self._on_up)]
 
     # ---- panels and the viewport --------------------------------------------------------------
 
@@ -621,10 +623,15 @@ class MainWindow(QMainWindow):
             event.accept()
             return
         self._closing = True
-        self.statusBar().clearMessage()  # stops its timer
         self.save_settings()
         for panel in self.panels.values():
             panel.shutdown()
+        # After the panels: winding down, they report ("Export cancelled") and would restart its timer.
+        self.statusBar().clearMessage()
+        # The session may outlive the window (a test's, or an embedding application's): its events
+        # must not keep the window, and with it the viewport's VTK objects, alive.
+        for session_event, callback in self._session_callbacks():
+            session_event.disconnect(callback)
         if self._error_box is not None:
             self._error_box.close()
         self.viewport.shutdown()

@@ -160,6 +160,8 @@ class Viewport(QWidget):
 
     def reset_camera(self) -> None:
         """Put the shared camera on the current preset, framing the unit sphere."""
+        if self.interactor is None:
+            return
         position, view_up = camera_pose(self._view, self._up)
         camera = self._panes[0].renderer.GetActiveCamera()
         camera.SetFocalPoint(0.0, 0.0, 0.0)
@@ -228,6 +230,8 @@ class Viewport(QWidget):
         panes = tuple(panes)
         if not 1 <= len(panes) <= 2:
             raise ValueError(f"the viewport shows 1 or 2 panes, got {len(panes)}")
+        if self.interactor is None:
+            return  # shut down: a panel's late redraw has nothing to draw into
         if len(panes) != self._pane_count:
             self._layout_panes(len(panes))
         self._panes_shown = panes
@@ -247,14 +251,17 @@ class Viewport(QWidget):
         return self.interactor.grab().toImage()
 
     def shutdown(self) -> None:
-        """Release the plotter; the viewport shows nothing afterwards. Closing twice is harmless."""
+        """Release the plotter and every VTK object of the panes; the viewport shows nothing afterwards.
+
+        Closing twice is harmless, and so are later calls: they change settings but draw nothing.
+        """
         if self.interactor is None:
             return
-        for pane in self._panes:
-            pane.actors.clear()
-            pane.meshes.clear()
         self.interactor.close()
         self.interactor = None
+        # The renderers, texts, bars and lookup tables must not outlive the plotter with this widget.
+        self._panes = []
+        self._panes_shown = ()
 
     # ---- internals --------------------------------------------------------------------------
 

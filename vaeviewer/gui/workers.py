@@ -38,6 +38,10 @@ class GeneratorWorker(QThread):
         Returns the generator; called on the worker thread, so that its set-up
         (reading a data set, building a model) does not block the window.
     parent : QObject, optional
+    abandoned : callable, optional
+        Whether the work has been given up (asked to stop). An error it raises
+        after that ends it quietly: what it was reading may be gone, as when
+        the session closes the data set that another one replaced.
 
     Signals
     -------
@@ -55,21 +59,26 @@ class GeneratorWorker(QThread):
     failed = Signal(str)
     done = Signal()
 
-    def __init__(self, make_generator: Callable[[], Iterator[Any]], parent: QObject | None = None) -> None:
+    def __init__(self, make_generator: Callable[[], Iterator[Any]], parent: QObject | None = None,
+                 abandoned: Callable[[], bool] | None = None) -> None:
         super().__init__(parent)
         self._make_generator = make_generator
+        self._abandoned = abandoned
         _WORKERS.add(self)
 
     def run(self) -> None:  # noqa: D102 (QThread's entry point, on the worker thread)
         try:
             for item in self._make_generator():
                 self.yielded.emit(item)
-        except VaeviewerError as error:
-            self.failed.emit(str(error))
-        except MemoryError:
-            self.failed.emit("out of memory: try a smaller batch size or fewer points")
-        except Exception as error:  # a bug: say what it was, keep the window alive
-            traceback.print_exc(file=sys.stderr)
-            self.failed.emit(f"{type(error).__name__}: {error}")
+        except Exception as error:
+            if self._abandoned is not None and self._abandoned():
+                pass  # given up already: nobody waits for its result, and its data may have been closed under it
+            elif isinstance(error, VaeviewerError):
+                self.failed.emit(str(error))
+            elif isinstance(error, MemoryError):
+                self.failed.emit("out of memory: try a smaller batch size or fewer points")
+            else:  # a bug: say what it was, keep the window alive
+                traceback.print_exc(file=sys.stderr)
+                self.failed.emit(f"{type(error).__name__}: {error}")
         finally:
             self.done.emit()

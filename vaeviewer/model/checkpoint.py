@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ __all__ = [
     "build_model",
     "load_checkpoint",
     "load_model",
+    "remove_stale_temporaries",
     "save_checkpoint",
 ]
 
@@ -160,6 +162,46 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
+def _process_is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # it exists (another user's), or the system cannot say: keep its files
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that writers killed mid-write left in ``folder``.
+
+    :func:`save_checkpoint` (and the run folder's other atomic writers) write
+    ``.NAME.tmp-PID[-K]`` and rename it over ``NAME`` when it is complete; a
+    process killed in between (``kill -9``, a power cut) leaves the temporary
+    file behind, as large as a checkpoint. Files of processes that are still
+    running are kept.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
+    removed = []
+    pattern = re.compile(r"^\..+\.tmp-(\d+)(-\d+)?$")
+    try:
+        entries = list(Path(folder).iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        match = pattern.match(entry.name)
+        if match is None or int(match.group(1)) == os.getpid() or _process_is_alive(int(match.group(1))):
+            continue
+        if entry.is_file():
+            _remove_quietly(entry)
+            removed.append(entry)
+    return removed
+
+
 def _sync_folder(folder: Path) -> None:
     # Makes the rename itself durable on POSIX; Windows cannot open folders,
     # and there the rename is as durable as it gets anyway.
@@ -218,7 +260,11 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint, *,
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{next(_temp_counter)}")
     try:
         with open(temp, "wb") as stream:
-            torch.save(payload, stream)
+            try:
+                torch.save(payload, stream)
+            except RuntimeError as exc:
+                # torch's writer reports a failed write as "unexpected pos 707840 vs 707728": say why it failed.
+                raise _reason_writes_fail(stream) or exc
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp, target)
@@ -230,6 +276,16 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint, *,
         raise
     _sync_folder(target.parent)
     return target
+
+
+def _reason_writes_fail(stream: Any) -> OSError | None:
+    """The system's reason why writing to ``stream`` fails (a full disk, a file-size limit), found by trying."""
+    try:
+        stream.flush()
+        os.write(stream.fileno(), b"\0")
+    except OSError as error:
+        return error
+    return None
 
 
 # -------------------------------------------------------------------- loading

@@ -132,8 +132,6 @@ class ViewerSession:
             dataset.close()
             raise
         old, self.dataset = self.dataset, dataset
-        if old is not None:
-            old.close()
         self.data_path = dataset_path
         self.split = dataset.default_split()
         self._cloud_cache.clear()
@@ -141,8 +139,14 @@ class ViewerSession:
         self.pair = {"a": -1, "b": -1}
         if len(self.split) >= 2:
             self.pair = {"a": 0, "b": 1}
-        self.events.dataset.emit()
-        self.events.selection.emit(self.selection)
+        try:
+            self.events.dataset.emit()
+            self.events.selection.emit(self.selection)
+        finally:
+            # Only now: the listeners have given up their background work on the old set (a latent map
+            # encoding it, thumbnails), which would otherwise fail reading a closed file mid-way.
+            if old is not None:
+                old.close()
 
     @property
     def data_folder(self) -> Path | None:

@@ -195,7 +195,7 @@ class LatentMapPanel(Panel):
         def work() -> Any:
             return latent_map(model, split, method, encoded=encoded, batch_size=_BATCH_SIZE, control=control)
 
-        worker = GeneratorWorker(work, self)
+        worker = GeneratorWorker(work, self, abandoned=lambda: control.should_stop)
         worker.yielded.connect(self._on_item)
         worker.failed.connect(self._on_failed)
         worker.done.connect(self._on_done)

@@ -277,7 +277,8 @@ class ThumbnailLoader(QObject):
             return
         requests = self._requests = RequestQueue()
         cache = self._cache
-        worker = self._worker = GeneratorWorker(lambda: lookup_thumbnails(cache, dataset_path, split, requests), self)
+        worker = self._worker = GeneratorWorker(lambda: lookup_thumbnails(cache, dataset_path, split, requests), self,
+                                                abandoned=lambda: requests.stopped)
         # The worker's requests object tells its items apart from a later split's.
         worker.yielded.connect(lambda item, requests=requests: self._on_item(requests, item))
         worker.failed.connect(self.failed)
