@@ -8,6 +8,11 @@ into signals. Between two steps it checks :class:`RunControl`; a stopped run
 saves where it is, and ``resume`` continues bit for bit where it left off
 (shuffling is seeded per epoch and the RNG state is saved in the checkpoint).
 
+Started by ``torchrun``, every process runs the same loop on its shard of each
+epoch and DistributedDataParallel averages their gradients; stops and errors
+are agreed between the processes, and only rank 0 writes the run folder
+(:mod:`vaeviewer.training.distributed`).
+
 The latent classifier trains jointly with the VAE, on the *detached* latent
 mean: its gradient never reaches the encoder, so the latent space stays
 unsupervised (which keeps linear-SVM evaluation of the latents honest) while
@@ -40,7 +45,20 @@ from vaeviewer.model import (
     load_checkpoint,
     save_checkpoint,
 )
+from vaeviewer.model.checkpoint import remove_stale_temporaries
 from vaeviewer.training.control import RunControl
+from vaeviewer.training.distributed import (
+    SINGLE_PROCESS,
+    Ranks,
+    join_process_group,
+    per_process_batch,
+    prepare_model,
+    record_shard,
+    shard_of_epoch,
+    torchrun_environment,
+    weights_digest,
+    wrap_model,
+)
 from vaeviewer.training.events import (
     CheckpointSaved,
     EpochEnded,
@@ -186,13 +204,23 @@ class _EpochTotals:
 def train(settings: TrainSettings, control: RunControl | None = None, *, resume: bool = False) -> Iterator[TrainingEvent]:
     """Run training as a generator of :mod:`~vaeviewer.training.events`.
 
+    Started by ``torchrun`` (its ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``
+    are set), every process runs this generator: they train one model with
+    DistributedDataParallel, each on its shard of every epoch, and only rank 0
+    writes the run folder (see :mod:`vaeviewer.training.distributed`). All
+    processes yield the same events, with losses averaged over the global
+    batch, except :class:`PreviewReady`, which only rank 0 makes.
+
     Parameters
     ----------
     settings : TrainSettings
         What to train and where to write it. With ``resume``, use
-        :func:`settings_for_resume` to get the saved settings.
+        :func:`settings_for_resume` to get the saved settings. Under
+        ``torchrun``, ``batch_size`` is the global batch, split evenly over
+        the processes.
     control : RunControl, optional
-        Stop and pause requests, checked between steps.
+        Stop and pause requests, checked between steps. Under ``torchrun`` a
+        stop requested in any process stops all of them after the same step.
     resume : bool
         Continue the run in ``settings.out_dir`` from its ``last.pt``.
 
@@ -208,13 +236,52 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
     OptionError, DataFileError, CheckpointError, TrainingError
         For a bad setting, unreadable data, an unusable checkpoint or a run
         folder that cannot be written. Files already written stay intact.
+        Under ``torchrun`` such an error in any process is raised in all of
+        them (:class:`~vaeviewer.training.distributed.RankFailed` where it
+        happened elsewhere).
     """
     control = control or RunControl()
     keep_freed_memory()
+    if torchrun_environment() is None:
+        yield from _train(settings, control, resume, SINGLE_PROCESS)
+        return
+    with join_process_group(settings.device) as ranks:
+        yield from _train(settings, control, resume, ranks)
+
+
+@dataclass
+class _Setup:
+    """A run ready for its first step: data, model, optimizer and where it starts."""
+
+    device: torch.device
+    resumed: bool
+    train_data: _Clouds
+    val_data: _Clouds | None
+    subset: np.ndarray | None
+    class_names: tuple[str, ...]
+    data_format: str
+    config: ModelConfig
+    model: PointCloudVAE
+    optimizer: torch.optim.Optimizer
+    history: History
+    start_epoch: int
+    start_step: int
+    global_step: int
+    totals: _EpochTotals
+    batch_size: int  # shapes per step of this process
+
+
+def _rank_seed(seed: int, rank: int, global_step: int) -> int:
+    return int(np.random.SeedSequence([seed, rank, global_step, 1]).generate_state(1)[0])
+
+
+def _prepare(settings: TrainSettings, resume: bool, ranks: Ranks) -> _Setup:
     out_dir = Path(settings.out_dir)
-    last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
+    last_path = out_dir / "last.pt"
     check_start(settings, resume=resume)
-    device = resolve_device(settings.device)
+    device = ranks.device if ranks.device is not None else resolve_device(settings.device)
+    if ranks.distributed:
+        batch_size = per_process_batch(settings.batch_size, ranks.world_size)
     checkpoint = load_checkpoint(last_path) if resume else None
 
     dataset = open_dataset(settings.data)
@@ -234,6 +301,11 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
     n_train = len(train_data.points)
     if n_train < 2:
         raise OptionError(f"{settings.data}: training needs at least 2 shapes, split {train_name!r} has {n_train}")
+    if ranks.distributed:
+        if settings.batch_size > n_train:
+            raise OptionError(f"--batch-size {settings.batch_size} is more than the {n_train} training shapes")
+    else:
+        batch_size = min(settings.batch_size, n_train)
 
     has_labels = bool((train_data.labels >= 0).any())
     config = ModelConfig(
@@ -243,7 +315,7 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
         prior_std=settings.prior_std,
     )
     torch.manual_seed(settings.seed)
-    model = PointCloudVAE(config).to(device)
+    model = prepare_model(PointCloudVAE(config).to(device), ranks)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     history = History()
     start_epoch = start_step = global_step = 0
@@ -261,10 +333,69 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
         history.truncate(start_epoch)
         if "epoch_totals" in checkpoint.extra and start_step:
             totals = _EpochTotals(checkpoint.extra["epoch_totals"])
-        if "torch_rng" in checkpoint.extra:
-            torch.set_rng_state(checkpoint.extra["torch_rng"])
-        if device.type == "cuda" and "cuda_rng" in checkpoint.extra:
-            torch.cuda.set_rng_state(checkpoint.extra["cuda_rng"], device)
+        _restore_rng(checkpoint.extra, settings.seed, global_step, device, ranks)
+    elif ranks.rank > 0:
+        # Every process built the same weights from the seed; from here on each draws its own
+        # sampling noise and dropout. Rank 0 goes on with the stream of a single-process run.
+        torch.manual_seed(_rank_seed(settings.seed, ranks.rank, 0))
+    return _Setup(device, checkpoint is not None, train_data, val_data, subset, class_names, dataset.format, config,
+                  model, optimizer, history, start_epoch, start_step, global_step, totals, batch_size)
+
+
+def _restore_rng(extra: dict, seed: int, global_step: int, device: torch.device, ranks: Ranks) -> None:
+    """Put back the random state a stopped run saved, so that it goes on as if never stopped.
+
+    Each process of a distributed run gets its own saved state when the run
+    had as many processes; otherwise ranks above 0 start fresh streams (and
+    the resumed run is no longer the bit-for-bit continuation).
+    """
+    per_rank = extra.get("torch_rng_ranks")
+    if ranks.distributed and per_rank is not None and len(per_rank) == ranks.world_size:
+        torch.set_rng_state(per_rank[ranks.rank].clone())  # a row of the stacked states: its own storage
+        if device.type == "cuda" and extra.get("cuda_rng_ranks") is not None:
+            torch.cuda.set_rng_state(extra["cuda_rng_ranks"][ranks.rank].clone(), device)
+    elif ranks.rank == 0:
+        if "torch_rng" in extra:
+            torch.set_rng_state(extra["torch_rng"])
+        if device.type == "cuda" and "cuda_rng" in extra:
+            torch.cuda.set_rng_state(extra["cuda_rng"], device)
+    else:
+        torch.manual_seed(_rank_seed(seed, ranks.rank, global_step))
+
+
+def _validate(model: PointCloudVAE, val_data: _Clouds, ranks: Ranks) -> tuple[float, float, float]:
+    """Validation Chamfer, KL and classifier accuracy; each process scores every world_size-th shape."""
+    if not ranks.distributed:
+        scores = score_clouds(model, val_data.points, val_data.labels)
+        return scores.chamfer_mean, scores.kl_mean, scores.classifier_accuracy
+    part = slice(ranks.rank, None, ranks.world_size)
+    points, labels = val_data.points[part], val_data.labels[part]
+    scores = score_clouds(model, points, labels)
+    count = len(points)
+    known = labels.cpu().numpy() >= 0
+    correct = float((scores.predictions[known] == labels.cpu().numpy()[known]).sum())
+    labelled = float(known.sum()) if model.classifier is not None else 0.0
+    chamfer_sum, kl_sum, count, correct, labelled = ranks.sum(
+        [float(scores.chamfer.sum()), scores.kl_mean * count if count else 0.0, count, correct, labelled]
+    )
+    return (
+        chamfer_sum / count if count else math.nan,
+        kl_sum / count if count else math.nan,
+        correct / labelled if labelled else math.nan,
+    )
+
+
+def _train(settings: TrainSettings, control: RunControl, resume: bool, ranks: Ranks) -> Iterator[TrainingEvent]:
+    out_dir = Path(settings.out_dir)
+    last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
+    setup = ranks.agree(lambda: _prepare(settings, resume, ranks))
+    assert setup is not None
+    device, train_data, val_data, class_names = setup.device, setup.train_data, setup.val_data, setup.class_names
+    config, model, optimizer, history = setup.config, setup.model, setup.optimizer, setup.history
+    start_epoch, start_step, global_step, totals = setup.start_epoch, setup.start_step, setup.global_step, setup.totals
+    batch_size = setup.batch_size  # of this process; the global batch is world_size times larger
+    n_train = len(train_data.points)
+    network = wrap_model(model, ranks) if ranks.distributed else model
 
     preview_cloud = (val_data if val_data is not None else train_data).points[:1]
 
@@ -284,22 +415,33 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
         points.flags.writeable = decoded.flags.writeable = False  # it crosses threads: nobody may change it
         return PreviewReady(epoch, global_step, points, decoded, chamfer)
 
-    batch_size = min(settings.batch_size, n_train)
-    steps_per_epoch = n_train // batch_size  # the last partial batch is dropped: batch norm needs full batches
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        _write_run_json(out_dir, settings, config, class_names, dataset.format, n_train, val_data, device)
-    except OSError as error:
-        raise TrainingError(f"{out_dir}: cannot write the run folder: {error.strerror or error}") from None
+    # The last partial batch is dropped: batch norm needs full batches. Under torchrun this is
+    # (n_train // world_size) // batch_size, which equals n_train // global batch.
+    steps_per_epoch = (n_train // ranks.world_size) // batch_size
+    run_record = _run_record(settings, config, class_names, setup.data_format, n_train, val_data, device, ranks)
 
-    def make_checkpoint(epoch: int, step_in_epoch: int, with_optimizer: bool = True) -> Checkpoint:
+    def write_run_record() -> None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            remove_stale_temporaries(out_dir)  # left by a run killed while it saved
+            write_text_atomic(out_dir / "run.json", json.dumps(run_record, indent=2) + "\n")
+        except OSError as error:
+            raise TrainingError(f"{out_dir}: cannot write the run folder: {error.strerror or error}") from None
+
+    ranks.on_main(write_run_record)
+
+    def make_checkpoint(epoch: int, step_in_epoch: int, rng: list[dict[str, torch.Tensor]],
+                        with_optimizer: bool = True) -> Checkpoint:
         extra: dict[str, object] = {
             "step_in_epoch": step_in_epoch,
             "epoch_totals": totals.values.clone(),
-            "torch_rng": torch.get_rng_state(),
+            **rng[0],
         }
-        if device.type == "cuda":
-            extra["cuda_rng"] = torch.cuda.get_rng_state(device)
+        if ranks.distributed:
+            # Each process's random state, for an exact resume with as many processes.
+            extra["world_size"] = ranks.world_size
+            for name in rng[0]:
+                extra[f"{name}_ranks"] = torch.stack([state[name] for state in rng])
         return Checkpoint(
             config=config,
             model_state={k: v.detach().cpu() for k, v in model.state_dict().items()},
@@ -312,6 +454,14 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
             extra=extra,
         )
 
+    def save(path: Path, epoch: int, step_in_epoch: int, with_optimizer: bool = True) -> None:
+        """Rank 0 writes the checkpoint; no process goes on before it is complete."""
+        rng = {"torch_rng": torch.get_rng_state()}
+        if device.type == "cuda":
+            rng["cuda_rng"] = torch.cuda.get_rng_state(device)
+        states = ranks.gather(rng)
+        ranks.on_main(lambda: save_checkpoint(path, make_checkpoint(epoch, step_in_epoch, states, with_optimizer)))
+
     yield RunStarted(
         run_dir=str(out_dir),
         start_epoch=start_epoch,
@@ -321,12 +471,18 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
         train_shapes=n_train,
         val_shapes=len(val_data.points) if val_data is not None else 0,
         device=str(device),
-        resumed=checkpoint is not None,
+        resumed=setup.resumed,
     )
-    last_written = str(last_path) if checkpoint is not None else ""
-    model.train()
+    last_written = str(last_path) if setup.resumed else ""
+    network.train()
     for epoch in range(start_epoch, settings.epochs):
-        order = torch.randperm(n_train, generator=torch.Generator().manual_seed(_epoch_seed(settings.seed, epoch)))
+        if ranks.distributed:
+            order = shard_of_epoch(n_train, _epoch_seed(settings.seed, epoch), ranks.rank, ranks.world_size)
+        else:
+            order = torch.randperm(n_train, generator=torch.Generator().manual_seed(_epoch_seed(settings.seed, epoch)))
+        shard = order[start_step * batch_size : steps_per_epoch * batch_size]
+        record_shard(epoch, ranks.rank, ranks.world_size, start_step,
+                     setup.subset[shard.numpy()] if setup.subset is not None else shard.tolist())
         order = order.to(device)
         for group in optimizer.param_groups:
             group["lr"] = settings.lr_at(epoch)
@@ -337,15 +493,15 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
                     pass
                 if not control.should_stop:
                     yield RunResumed(global_step=global_step)
-            if control.should_stop:
-                save_checkpoint(last_path, make_checkpoint(epoch, step))
+            if ranks.any(control.should_stop):  # all processes stop after the same step
+                save(last_path, epoch, step)
                 yield CheckpointSaved(str(last_path), "last", epoch, global_step)
                 yield RunFinished("stopped", epoch, global_step, f"stopped at epoch {epoch + 1}, step {step}; saved {last_path}", str(last_path))
                 return
             began = time.perf_counter()
             index = order[step * batch_size : (step + 1) * batch_size]
             clouds, labels = train_data.points[index], train_data.labels[index]
-            output = model(clouds)
+            output = network(clouds)
             chamfer = chamfer_distance(output.reconstruction, clouds).mean()
             kl = kl_divergence(output.mu, output.logvar, settings.prior_std).mean()
             classifier_loss = (
@@ -354,6 +510,20 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
             loss = chamfer + settings.beta * kl + settings.classifier_weight * classifier_loss
             loss_value, chamfer_value, kl_value = float(loss.detach()), float(chamfer.detach()), float(kl.detach())
             classifier_value = float(classifier_loss.detach())
+            if output.log_probs is not None:
+                known = labels >= 0
+                correct = float((output.log_probs.argmax(1)[known] == labels[known]).sum())
+                labelled = float(known.sum())
+            else:
+                correct = labelled = 0.0
+            b = len(clouds)
+            if ranks.distributed:
+                # The global batch's means, the same in every process (a NaN anywhere is a NaN everywhere).
+                sums = ranks.sum([loss_value * b, chamfer_value * b, kl_value * b, classifier_value * b,
+                                  correct, labelled, b])
+                b = sums[6]
+                loss_value, chamfer_value, kl_value, classifier_value = (value / b for value in sums[:4])
+                correct, labelled = sums[4], sums[5]
             if not math.isfinite(loss_value):
                 message = (
                     f"loss became {loss_value} at epoch {epoch + 1}, step {step + 1} "
@@ -363,17 +533,10 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
                 yield RunFinished("failed", epoch, global_step, message + kept, last_written)
                 return
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # under DistributedDataParallel, also averages the gradients of all processes
             optimizer.step()
             global_step += 1
             seconds = time.perf_counter() - began
-            if output.log_probs is not None:
-                known = labels >= 0
-                correct = float((output.log_probs.argmax(1)[known] == labels[known]).sum())
-                labelled = float(known.sum())
-            else:
-                correct = labelled = 0.0
-            b = len(clouds)
             totals.add(
                 loss=loss_value * b,
                 chamfer=chamfer_value * b,
@@ -396,10 +559,11 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
                 samples_per_second=b / seconds if seconds > 0 else math.inf,
             )
             if settings.save_every_steps and global_step % settings.save_every_steps == 0 and step + 1 < steps_per_epoch:
-                save_checkpoint(last_path, make_checkpoint(epoch, step + 1))
+                save(last_path, epoch, step + 1)
                 last_written = str(last_path)
                 yield CheckpointSaved(str(last_path), "step", epoch, global_step)
-            if settings.preview_every_steps and global_step % settings.preview_every_steps == 0 and step + 1 < steps_per_epoch:
+            if (settings.preview_every_steps and global_step % settings.preview_every_steps == 0
+                    and step + 1 < steps_per_epoch and ranks.is_main):
                 yield make_preview(epoch)
         start_step = 0
 
@@ -414,25 +578,44 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
             "lr": settings.lr_at(epoch),
             "seconds": totals["seconds"],
         }
+        # Batch-norm running statistics differ between processes after their last forward
+        # passes; rank 0's are the ones saved, so everyone validates with them.
+        ranks.broadcast_buffers(model)
         if val_data is not None:
-            scores = score_clouds(model, val_data.points, val_data.labels)
-            row.update(val_chamfer=scores.chamfer_mean, val_kl=scores.kl_mean, val_accuracy=scores.classifier_accuracy)
-            yield ValidationEnded(epoch, scores.chamfer_mean, scores.kl_mean, scores.classifier_accuracy)
-        yield make_preview(epoch)
+            val_chamfer, val_kl, val_accuracy = _validate(model, val_data, ranks)
+            row.update(val_chamfer=val_chamfer, val_kl=val_kl, val_accuracy=val_accuracy)
+            yield ValidationEnded(epoch, val_chamfer, val_kl, val_accuracy)
+        if ranks.is_main:
+            yield make_preview(epoch)
+        if ranks.distributed:
+            digests = ranks.gather(weights_digest(model))
+            identical = len(set(digests)) == 1
+            run_record["rank_check"] = {"epoch": epoch + 1, "global_step": global_step, "identical_weights": identical}
+            if not identical:
+                ranks.on_main(write_run_record)
+                yield RunFinished("failed", epoch, global_step,
+                                  f"the processes' weights differ after epoch {epoch + 1} (digests {digests})", last_written)
+                return
         criterion = "val_chamfer" if val_data is not None else "train_chamfer"
         is_best = row[criterion] < history.best(criterion)
         history.append(row)
         totals = _EpochTotals()
-        save_checkpoint(last_path, make_checkpoint(epoch + 1, 0))
+        save(last_path, epoch + 1, 0)
         last_written = str(last_path)
         yield CheckpointSaved(str(last_path), "last", epoch + 1, global_step)
         if is_best:
-            save_checkpoint(best_path, make_checkpoint(epoch + 1, 0, with_optimizer=False))
+            save(best_path, epoch + 1, 0, with_optimizer=False)
             yield CheckpointSaved(str(best_path), "best", epoch + 1, global_step)
-        try:
-            history.write_csv(out_dir / "history.csv")
-        except OSError as error:
-            raise TrainingError(f"{out_dir / 'history.csv'}: cannot write: {error.strerror or error}") from None
+
+        def write_history() -> None:
+            try:
+                history.write_csv(out_dir / "history.csv")
+            except OSError as error:
+                raise TrainingError(f"{out_dir / 'history.csv'}: cannot write: {error.strerror or error}") from None
+            if ranks.distributed:
+                write_run_record()
+
+        ranks.on_main(write_history)
         yield EpochEnded(epoch, {k: float(v) for k, v in row.items()})
     yield RunFinished(
         "completed",
@@ -443,8 +626,7 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
     )
 
 
-def _write_run_json(
-    out_dir: Path,
+def _run_record(
     settings: TrainSettings,
     config: ModelConfig,
     class_names: tuple[str, ...],
@@ -452,8 +634,10 @@ def _write_run_json(
     n_train: int,
     val_data: _Clouds | None,
     device: torch.device,
-) -> None:
-    record = {
+    ranks: Ranks,
+) -> dict[str, object]:
+    """What ``run.json`` holds: settings, model, data, where it ran, versions."""
+    record: dict[str, object] = {
         "settings": settings.to_dict(),
         "model": config.to_dict(),
         "data": {
@@ -464,8 +648,14 @@ def _write_run_json(
             "val_shapes": len(val_data.points) if val_data is not None else 0,
         },
         "device": str(device),
-        "world_size": 1,
+        "world_size": ranks.world_size,
+        "backend": ranks.backend or None,
         "versions": {"vaeviewer": vaeviewer.__version__, "torch": torch.__version__, "python": platform.python_version()},
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
-    write_text_atomic(out_dir / "run.json", json.dumps(record, indent=2) + "\n")
+    if ranks.distributed:
+        record["batch_per_process"] = settings.batch_size // ranks.world_size
+        record["sync_batch_norm"] = device.type == "cuda"
+        # Filled in after each epoch: whether every process holds the same weights (it must).
+        record["rank_check"] = None
+    return record
