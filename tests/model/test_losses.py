@@ -96,6 +96,16 @@ def test_nearest_neighbors_match_brute_force() -> None:
     assert not idx_ab.requires_grad
 
 
+@pytest.mark.parametrize("n, m, chunk_size", [(300, 1024, None), (1000, 256, 37), (257, 2048, 64)])
+def test_nearest_neighbors_match_brute_force_on_long_rows(n: int, m: int, chunk_size: int | None) -> None:
+    # Rows of 256 points and more take the two-stage min; the last block of rows may be short.
+    a, b = _clouds(2, n, m, torch.float64, seed=7)
+    idx_ab, idx_ba = nearest_neighbors(a, b, chunk_size=chunk_size)
+    squared = torch.cdist(a, b).pow(2)
+    assert torch.equal(idx_ab, squared.argmin(dim=2))
+    assert torch.equal(idx_ba, squared.argmin(dim=1))
+
+
 def test_chamfer_is_accurate_far_from_the_origin() -> None:
     # Without centring, |x|^2 ~ 1e6 would swamp float32 distances of ~1e-3.
     a, b = _clouds(2, 400, 400, torch.float64, seed=4)

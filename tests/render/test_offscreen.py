@@ -191,3 +191,34 @@ def test_long_titles_shrink_to_fit() -> None:
     ink = drawn(image)
     assert ink[:20].any() and ink[-20:].any(), "title and caption are drawn"
     assert not ink[:, :2].any() and not ink[:, -2:].any(), "no text runs off the sides"
+
+
+@pytest.mark.parametrize(
+    "report, software",
+    [
+        ("llvmpipe (LLVM 15.0.6, 256 bits) Mesa/X.org", True),
+        ("OpenGL renderer string: SWRAST", True),
+        ("NVIDIA GeForce RTX 4090/PCIe/SSE2 NVIDIA Corporation", False),
+        ("AMD Radeon Pro 5500M OpenGL Engine", False),
+    ],
+)
+def test_software_rasterisers_are_recognised(report: str, software: bool) -> None:
+    from vaeviewer.render.offscreen import is_software_renderer
+
+    assert is_software_renderer(report) is software
+
+
+def test_the_first_render_turns_multisampling_off_on_a_software_rasteriser() -> None:
+    from vaeviewer.render.offscreen import is_software_renderer
+
+    renderer = OffscreenRenderer((64, 64))
+    try:
+        assert renderer.multisampling is None
+        renderer.render([CloudLayer(np.random.default_rng(0).random((50, 3)), INPUT_GREY)])
+        state = renderer._plotter.ren_win.GetState()
+        software = is_software_renderer(f"{state.GetRenderer()} {state.GetVendor()}")
+        assert renderer.multisampling is (not software)
+        if software:  # this machine's Mesa: frames are not drawn 8 times over
+            assert renderer._plotter.ren_win.GetMultiSamples() == 0
+    finally:
+        renderer.close()

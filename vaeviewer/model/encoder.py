@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
+
+from vaeviewer.model.pooled_layer import can_fuse, max_pooled_conv_bn_relu
 
 __all__ = ["POINTNET_WIDTHS", "PointNetEncoder"]
 
@@ -18,6 +21,14 @@ class PointNetEncoder(nn.Module):
     (each followed by batch normalisation and ReLU); a max over the points
     makes the 1024-wide global feature independent of point order and count;
     two linear heads turn it into the mean and the log-variance.
+
+    The layers are kept as ``Conv1d``/``BatchNorm1d`` modules (their state-dict
+    keys are those of every checkpoint), but :meth:`forward` runs them on
+    (B, N, C) features as matrix products, and the last layer, its batch norm,
+    ReLU and the max over the points as one fused step
+    (:func:`~vaeviewer.model.pooled_layer.max_pooled_conv_bn_relu`) that keeps
+    no B x N x 1024 tensor for the backward pass. :meth:`forward_reference`
+    is the same network run module by module, the way it is written.
 
     Parameters
     ----------
@@ -72,8 +83,35 @@ class PointNetEncoder(nn.Module):
         ValueError
             If ``points`` is not of shape (B, N, 3).
         """
-        if points.ndim != 3 or points.shape[-1] != 3 or points.shape[1] < 1:
-            raise ValueError(f"expected clouds of shape (B, N, 3), got {tuple(points.shape)}")
+        self._check(points)
+        layers = list(self.features)
+        last_conv, last_bn = layers[-3], layers[-2]
+        features = points
+        if not (can_fuse(points, last_conv, last_bn) and all(
+            isinstance(layer, nn.Conv1d) and layer.bias is None for layer in layers[0:-3:3]
+        )):
+            return self.forward_reference(points)
+        batch, count, _ = points.shape
+        for conv, bn, relu in zip(layers[0:-3:3], layers[1:-3:3], layers[2:-3:3]):
+            # A 1x1 convolution is one matrix product over all B x N points; batch norm over
+            # (B N, C) rows has the same statistics as over (B, C, N).
+            features = F.linear(features, conv.weight.squeeze(-1))
+            features = relu(bn(features.reshape(batch * count, -1))).reshape(batch, count, -1)
+        global_feature = max_pooled_conv_bn_relu(features, last_conv, last_bn)
+        return self.mean(global_feature), self.logvar(global_feature)
+
+    def forward_reference(self, points: Tensor) -> tuple[Tensor, Tensor]:
+        """:meth:`forward` computed module by module on (B, C, N) tensors, as the layers are written.
+
+        Same values and gradients as :meth:`forward` up to rounding, with more
+        memory and time; the reference for the tests and the benchmarks.
+        """
+        self._check(points)
         per_point = self.features(points.transpose(1, 2))  # (B, 1024, N)
         global_feature = torch.amax(per_point, dim=2)
         return self.mean(global_feature), self.logvar(global_feature)
+
+    @staticmethod
+    def _check(points: Tensor) -> None:
+        if points.ndim != 3 or points.shape[-1] != 3 or points.shape[1] < 1:
+            raise ValueError(f"expected clouds of shape (B, N, 3), got {tuple(points.shape)}")
