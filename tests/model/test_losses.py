@@ -14,7 +14,7 @@ from vaeviewer.model import (
     kl_divergence,
     nearest_neighbors,
 )
-from vaeviewer.model.losses import chamfer_distance_cdist
+from vaeviewer.model.losses import KD_TREE_MIN_POINTS, chamfer_distance_cdist
 
 
 def _clouds(batch: int, n: int, m: int, dtype: torch.dtype, seed: int = 0):
@@ -208,3 +208,17 @@ def test_chamfer_on_cuda_matches_cpu() -> None:
     torch.testing.assert_close(cuda_value.cpu(), value, rtol=1e-4, atol=1e-6)
     for grad, cuda_grad in zip(grads, cuda_grads):
         torch.testing.assert_close(cuda_grad.cpu(), grad, rtol=1e-3, atol=1e-6)
+
+
+def test_the_k_d_tree_search_and_the_block_search_agree() -> None:
+    """Large CPU clouds are searched with k-d trees; a chunk size forces the block search: same distances."""
+    torch.manual_seed(3)
+    a, b = torch.rand(6, 2048, 3) - 0.5, torch.randn(6, 1500, 3) * 0.3
+    assert min(a.shape[1], b.shape[1]) >= KD_TREE_MIN_POINTS
+    by_trees = chamfer_per_point(a, b)
+    by_blocks = chamfer_per_point(a, b, chunk_size=64)
+    for trees, blocks in zip(by_trees, by_blocks):
+        torch.testing.assert_close(trees, blocks, rtol=1e-5, atol=1e-7)
+    # A cloud with a NaN cannot go into a tree: the block search runs and the NaN shows in the loss.
+    a[0, 5] = math.nan
+    assert torch.isnan(chamfer_distance(a, b)[0]) and torch.isfinite(chamfer_distance(a, b)[1:]).all()

@@ -11,7 +11,9 @@ piecewise constant in the coordinates.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -24,6 +26,10 @@ __all__ = [
     "kl_divergence",
     "nearest_neighbors",
 ]
+
+#: Clouds of at least this many points are searched with k-d trees on the CPU (see
+#: :func:`nearest_neighbors`); below it the block search is as fast.
+KD_TREE_MIN_POINTS = 128
 
 #: Largest block of the squared-distance matrix the search builds at once. Small enough to
 #: stay in the processor's cache between the product that writes it and the min that reads
@@ -52,7 +58,14 @@ def nearest_neighbors(
 ) -> tuple[Tensor, Tensor]:
     """Index of the nearest point of the other cloud, for every point of both clouds.
 
-    Runs without gradient, over blocks of rows of ``a``. A block of squared
+    Runs without gradient. On the CPU, for clouds of :data:`KD_TREE_MIN_POINTS`
+    points or more with finite coordinates (and no ``chunk_size``), each pair
+    of clouds is searched with k-d trees (``scipy.spatial.cKDTree``, exact, in
+    float64), the clouds spread over ``torch.get_num_threads()`` threads (the
+    trees release the GIL): B = 32, N = 2048 takes about a third of the time of
+    the block search below on a 2-core Xeon, which does B x N x M work where
+    the trees do about B N log M. Otherwise, and always on GPUs, the search runs
+    over blocks of rows of ``a``. A block of squared
     distances ``|x|^2 + |y|^2 - 2 x.y`` to every point ``y`` of ``b`` is one
     batched matrix product (the squared norms ride along as two extra
     coordinates). Along its rows (the contiguous axis, which a min with indices
@@ -95,6 +108,14 @@ def nearest_neighbors(
     dtype = torch.float64 if torch.float64 in (a.dtype, b.dtype) else torch.float32
     a = a.detach().to(dtype)
     b = b.detach().to(dtype)
+    if (
+        chunk_size is None
+        and a.device.type == "cpu"
+        and min(a.shape[1], b.shape[1]) >= KD_TREE_MIN_POINTS
+        and bool(torch.isfinite(a).all())
+        and bool(torch.isfinite(b).all())
+    ):
+        return _nearest_neighbors_kd_tree(a, b)
     centroid = a.mean(dim=1, keepdim=True)
     a = a - centroid
     b = b - centroid
@@ -137,6 +158,28 @@ def nearest_neighbors(
         distances.masked_fill_(beyond, math.inf)
         idx_ba[:, begin:end] = block_ba[:, begin:end] + distances.argmin(dim=-1)
     return idx_ab, idx_ba
+
+
+def _nearest_neighbors_kd_tree(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """:func:`nearest_neighbors` with one k-d tree per cloud, clouds spread over threads (CPU)."""
+    from scipy.spatial import cKDTree
+
+    points_a, points_b = a.numpy(), b.numpy()
+    idx_ab = np.empty(points_a.shape[:2], dtype=np.int64)
+    idx_ba = np.empty(points_b.shape[:2], dtype=np.int64)
+
+    def search(i: int) -> None:
+        idx_ab[i] = cKDTree(points_b[i]).query(points_a[i])[1]
+        idx_ba[i] = cKDTree(points_a[i]).query(points_b[i])[1]
+
+    workers = max(1, min(torch.get_num_threads(), len(points_a)))
+    if workers == 1:
+        for i in range(len(points_a)):
+            search(i)
+    else:
+        with ThreadPoolExecutor(workers, thread_name_prefix="vaeviewer-chamfer") as pool:
+            list(pool.map(search, range(len(points_a))))  # list(): raise what a search raised
+    return torch.from_numpy(idx_ab), torch.from_numpy(idx_ba)
 
 
 def _argmin_last(block: Tensor) -> Tensor:

@@ -66,9 +66,6 @@ from vaeviewer.training import (
     RunStarted,
     TrainingEvent,
     TrainSettings,
-    check_start,
-    settings_for_resume,
-    train,
 )
 from vaeviewer.workflows.session import ViewerSession
 
@@ -180,14 +177,26 @@ class TrainingPanel(Panel):
         self._reload_timer.timeout.connect(self._reload_followed)
 
         self.session.events.dataset.connect(self._on_dataset)
+        self.session.events.model.connect(self._list_gpus)
         self._on_dataset()
+        if self.session.model is not None:
+            self._list_gpus()
         self._update_buttons()
 
     # ---- building ---------------------------------------------------------------------------
 
-    def _build_form(self) -> QWidget:
+    def _list_gpus(self) -> None:
+        """Add the CUDA devices to the device list, once: called when torch has been loaded."""
+        if self._gpus_listed:
+            return
+        self._gpus_listed = True
         import torch
 
+        if torch.cuda.is_available():
+            count = torch.cuda.device_count()
+            self.device_combo.addItems(["cuda", *([f"cuda:{k}" for k in range(count)] if count > 1 else [])])
+
+    def _build_form(self) -> QWidget:
         defaults = TrainSettings()
         box = QWidget()
         form = QFormLayout(box)
@@ -223,11 +232,9 @@ class TrainingPanel(Panel):
         self.shapes_edit.setToolTip("Train on a class-balanced subset of this many shapes")
         self.val_combo = QComboBox()
         self.device_combo = QComboBox()
-        devices = ["auto", "cpu"]
-        if torch.cuda.is_available():
-            devices.append("cuda")
-            devices += [f"cuda:{k}" for k in range(torch.cuda.device_count())] if torch.cuda.device_count() > 1 else []
-        self.device_combo.addItems(devices)
+        # The GPUs join the list once torch is loaded (with the first model): the window opens without it.
+        self.device_combo.addItems(["auto", "cpu"])
+        self._gpus_listed = False
         self.preview_edit = spin(0, 100_000_000, 25, special="epoch ends", suffix=" steps")
         self.preview_edit.setToolTip("How often the reconstruction of a fixed shape is shown")
         for label, widget in (
@@ -447,6 +454,9 @@ class TrainingPanel(Panel):
         """
         if self._worker is not None:
             return
+        # The training loop imports torch: at the first start, not when the window opens.
+        from vaeviewer.training import check_start, settings_for_resume, train
+
         resume = self.resume_check.isChecked()
         try:
             settings = self.settings()
@@ -748,3 +758,4 @@ class TrainingPanel(Panel):
         self._refresh_timer.stop()
         self._stop_following()
         self.session.events.dataset.disconnect(self._on_dataset)
+        self.session.events.model.disconnect(self._list_gpus)
