@@ -1,86 +1,40 @@
-"""Measurements that each run in a fresh subprocess, so that peak memory and allocator state are their own.
+"""Measurements that each run in a fresh subprocess, so that imports, peak memory and allocator state are their own.
 
-Run as ``python -m benchmarks.probes NAME [ARGS]``; prints one JSON object.
+Run as ``python -m benchmarks.probes NAME [JSON_ARGS]``; prints one JSON
+object on its last line. The window's probes live in :mod:`benchmarks.window`
+(they need a display).
 """
 
 from __future__ import annotations
 
+import importlib
 import json
-import resource
-import statistics
 import sys
-import time
+
+#: Probe name -> "module:function".
+PROBES = {
+    "sgemm": "benchmarks.machine:sgemm",
+    "describe": "benchmarks.machine:describe",
+    "ours_training": "benchmarks.training:ours_training_steps",
+    "seed_training": "benchmarks.seed_baseline:seed_training_steps",
+    "flops": "benchmarks.training:training_flops",
+    "chamfer": "benchmarks.training:chamfer",
+    "malloc_step": "benchmarks.training:malloc_step",
+    "train_rss": "benchmarks.training:train_command_peak_rss",
+    "gif": "benchmarks.matplotlib_gif:gif_export",
+    "thumbnails": "benchmarks.matplotlib_gif:thumbnails",
+    "make_h5": "benchmarks.data_sets:make_h5",
+    "h5_open": "benchmarks.data_sets:h5_first_shapes",
+    "builtin": "benchmarks.data_sets:builtin_generation",
+}
 
 
-def _rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def run(name: str, kwargs: dict) -> dict:
+    """Call probe ``name`` with ``kwargs`` in this process."""
+    module, function = PROBES[name].split(":")
+    return getattr(importlib.import_module(module), function)(**kwargs)
 
-
-def chamfer(variant: str, batch: int, points: int, repeats: int) -> dict:
-    """Forward + backward of one Chamfer implementation: median seconds and peak extra memory."""
-    import torch
-
-    from vaeviewer.model import chamfer_distance
-    from vaeviewer.model.losses import chamfer_distance_cdist
-
-    function = chamfer_distance if variant == "chunked" else chamfer_distance_cdist
-    torch.manual_seed(0)
-    a = torch.rand(batch, points, 3, requires_grad=True)
-    b = torch.rand(batch, points, 3, requires_grad=True)
-    baseline = _rss_mb()
-    times = []
-    for _ in range(repeats + 1):
-        began = time.perf_counter()
-        function(a, b).mean().backward()
-        times.append(time.perf_counter() - began)
-    return {"seconds": statistics.median(times[1:]), "peak_extra_mb": _rss_mb() - baseline}
-
-
-def train_step(points: int, batch: int, steps: int, keep: bool) -> dict:
-    """Samples per second of full training steps (forward, backward, Adam), with user and system time."""
-    import torch
-
-    from vaeviewer.model import ModelConfig, PointCloudVAE, chamfer_distance, classifier_nll, kl_divergence
-
-    if keep:
-        from vaeviewer.training.memory import keep_freed_memory
-
-        keep_freed_memory()
-    torch.manual_seed(0)
-    model = PointCloudVAE(ModelConfig(num_points=points, num_classes=10))
-    optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
-    clouds = torch.rand(batch, points, 3)
-    labels = torch.randint(0, 10, (batch,))
-
-    def step() -> None:
-        out = model(clouds)
-        loss = chamfer_distance(out.reconstruction, clouds).mean() + 1e-5 * kl_divergence(out.mu, out.logvar, 0.2).mean()
-        loss = loss + classifier_nll(out.log_probs, labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-
-    step()
-    step()
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    times = []
-    for _ in range(steps):
-        began = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - began)
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    return {
-        "samples_per_second": batch / statistics.median(times),
-        "user_seconds_per_step": (after.ru_utime - before.ru_utime) / steps,
-        "system_seconds_per_step": (after.ru_stime - before.ru_stime) / steps,
-        "page_faults_per_step": (after.ru_minflt - before.ru_minflt) / steps,
-        "peak_rss_mb": _rss_mb(),
-    }
-
-
-PROBES = {"chamfer": chamfer, "train_step": train_step}
 
 if __name__ == "__main__":
-    name, *raw = sys.argv[1:]
-    kwargs = json.loads(raw[0]) if raw else {}
-    print(json.dumps(PROBES[name](**kwargs)))
+    probe_name, *raw = sys.argv[1:]
+    print(json.dumps(run(probe_name, json.loads(raw[0]) if raw else {})))

@@ -1,0 +1,93 @@
+"""Data figures: opening a ModelNet40-sized PointNet h5 set, and generating the built-in set."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.machine import load_average
+
+#: Shapes in PointNet's ``modelnet40_ply_hdf5_2048`` (train and test together), 2048 points each.
+MODELNET40_SHAPES = 12_311
+
+
+def _status_kb(field: str) -> int:
+    """A field of /proc/self/status in kB (VmRSS, VmHWM), 0 where unknown."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
+
+
+def make_h5(folder: str, shapes: int = MODELNET40_SHAPES) -> dict:
+    """Write a PointNet h5 set of ``shapes`` x 2048 x 3 float32 (the built-in shapes, repeated and jittered)."""
+    from vaeviewer.data import open_dataset
+    from vaeviewer.data.pointnet_h5 import write_pointnet_h5
+
+    dataset = open_dataset("builtin")
+    split = dataset.split("train")
+    source, source_labels = split.load_all(2048), np.asarray(split.labels)
+    classes = list(dataset.class_names)
+    dataset.close()
+    rng = np.random.default_rng(0)
+    picks = np.arange(shapes) % len(source)
+    data = source[picks] + rng.normal(0.0, 0.002, size=(shapes, 2048, 3)).astype(np.float32)
+    labels = source_labels[picks].astype(np.uint8)
+    write_pointnet_h5(folder, {"train": (data, labels)}, classes)
+    size = sum(p.stat().st_size for p in Path(folder).iterdir())
+    return {"bytes": size}
+
+
+def h5_first_shapes(folder: str, way: str, count: int = 100) -> dict:
+    """Open the set in ``folder`` and make its first ``count`` shapes ready to draw: seconds and memory growth.
+
+    ``way`` = ``vaeviewer``: :func:`vaeviewer.data.open_dataset` and
+    ``split.points(i)`` (reads only those rows, normalised to the unit sphere).
+    ``way`` = ``eager``: what the seed did with its data, the whole array read
+    into memory first (``h5py``'s ``data[:]``, like ``np.load``), then the
+    shapes normalised. Modules are imported before the clock starts.
+    """
+    import h5py
+
+    from vaeviewer.data import open_dataset
+    from vaeviewer.data.geometry import normalize_unit_sphere
+
+    rss_before = _status_kb("VmRSS")
+    began = time.perf_counter()
+    if way == "vaeviewer":
+        dataset = open_dataset(folder)
+        split = dataset.split("train")
+        clouds = [split.points(i) for i in range(count)]
+    else:
+        with h5py.File(Path(folder) / "ply_data_train0.h5", "r") as handle:
+            everything = handle["data"][:]
+            labels = handle["label"][:]
+        clouds = [normalize_unit_sphere(everything[i]) for i in range(count)]
+        del labels
+    seconds = time.perf_counter() - began
+    grown = (_status_kb("VmHWM") - rss_before) / 1024
+    assert len(clouds) == count and clouds[-1].shape == (2048, 3)
+    return {"seconds": seconds, "memory_growth_mb": grown, "load": load_average()}
+
+
+def builtin_generation() -> dict:
+    """Seconds to generate and write the built-in data set into an empty cache folder."""
+    from vaeviewer.data.builtin import CACHE_DIR_ENV, ensure_builtin_dataset
+
+    folder = tempfile.mkdtemp(prefix="vaeviewer-bench-builtin-")
+    os.environ[CACHE_DIR_ENV] = folder
+    try:
+        began = time.perf_counter()
+        ensure_builtin_dataset()
+        seconds = time.perf_counter() - began
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    return {"seconds": seconds, "load": load_average()}

@@ -1,0 +1,124 @@
+"""Window figures, each run in a child process under a display (Xvfb on a machine without one).
+
+``python -m benchmarks.window startup LAUNCH_TIME SETTINGS_INI`` opens the
+window the way ``vaeviewer`` does (:func:`vaeviewer.gui.app.run_app` on the
+built-in set and the bundled model) and prints, as JSON, the seconds from
+``LAUNCH_TIME`` (``time.time()`` taken by the parent just before it started this
+process) to the first render of the viewport with a shape in it. Nothing in the
+product is patched: an event filter on the application sees the viewport being
+shown and connects to its ``drawn`` signal.
+
+``python -m benchmarks.window playback LAUNCH_TIME CHECKPOINT SETTINGS_INI`` opens the
+window on a 2048-point model, plays a 24-frame interpolation with frames
+requested at 120 per second, and prints the rate the panel measured.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+
+
+def _renderer_name(viewport) -> str:
+    """The OpenGL renderer VTK reports ("llvmpipe ..." is Mesa's software renderer)."""
+    capabilities = viewport.interactor.ren_win.ReportCapabilities() or ""
+    found = re.search(r"OpenGL renderer string:\s*(.+)", capabilities)
+    return found.group(1).strip() if found else "unknown"
+
+
+def startup(launch_time: float, settings_file: str) -> dict:
+    """Seconds from process launch to the first viewport render showing a shape."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication([sys.argv[0]])
+    result: dict = {}
+
+    class FirstShape(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.viewport = None
+
+        def eventFilter(self, watched, event):  # noqa: N802 (Qt's name)
+            if self.viewport is None and event.type() == QEvent.Type.Show and type(watched).__name__ == "Viewport":
+                self.viewport = watched
+                watched.drawn.connect(self.on_drawn)
+            return False
+
+        def on_drawn(self) -> None:
+            if "first_shape_s" in result or not any(pane.layers for pane in self.viewport.panes):
+                return
+            result["first_shape_s"] = time.time() - launch_time
+            result["renderer"] = _renderer_name(self.viewport)
+            window = self.viewport.window()
+            QTimer.singleShot(0, window.close)
+
+    watcher = FirstShape()
+    app.installEventFilter(watcher)
+    QTimer.singleShot(120_000, app.quit)  # a watchdog: never hang the suite
+
+    from vaeviewer.gui.app import run_app
+
+    run_app("builtin", settings_file=settings_file)
+    app.removeEventFilter(watcher)
+    if "first_shape_s" not in result:
+        raise RuntimeError("the viewport never drew a shape")
+    return result
+
+
+def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
+    """Frames per second the interpolation panel shows at 2048 points, playing as fast as it is asked (120/s)."""
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from vaeviewer.gui.main_window import MainWindow
+    from vaeviewer.workflows.session import ViewerSession
+
+    app = QApplication([sys.argv[0]])
+    session = ViewerSession()
+    session.open_data("builtin")
+    session.open_checkpoint(checkpoint)
+    window = MainWindow(session, QSettings(settings_file, QSettings.Format.IniFormat))
+    window.resize(1280, 800)
+    window.show()
+    window.show_panel("interpolation")
+    session.set_pair("a", 0)
+    session.set_pair("b", 30)
+    panel = window.panels["interpolation"]
+    panel.steps_box.setValue(24)
+    panel.fps_box.setValue(120)
+    panel.loop_check.setChecked(True)
+
+    def wait(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    # Playback is measured once the other panels' start-up work (thumbnails, latent map) is done.
+    began = time.monotonic()
+    wait(500)
+    while window.busy_panels() and time.monotonic() - began < 120:
+        wait(200)
+    panel.play()
+    wait(int(seconds * 1000))
+    fps = panel.measured_fps
+    points = int(panel.frames.shape[1])
+    renderer = _renderer_name(window.viewport)
+    panel.pause()
+    window.close()
+    app.processEvents()
+    session.close()
+    return {"fps": fps, "points": points, "renderer": renderer}
+
+
+if __name__ == "__main__":
+    name, launched, *args = sys.argv[1:]
+    if name == "startup":
+        print(json.dumps(startup(float(launched), args[0])))
+    elif name == "playback":
+        print(json.dumps(playback(args[0], args[1])))
+    else:
+        raise SystemExit(f"unknown probe {name}")
+    sys.stdout.flush()
