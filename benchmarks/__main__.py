@@ -5,7 +5,9 @@ targets in fresh processes, several times, with its baseline in the same run,
 and writes BENCHMARKS.md: the machine (cores, processor, the float32
 matrix-multiply rate measured at the start and the end of the run), the date,
 the command, a table of medians with ratios, targets and whether they are met,
-and the hand-written analysis in ``benchmarks/analysis.md``.
+and the hand-written sections ``benchmarks/analysis.md`` (what dominates each
+figure) and ``benchmarks/quality.md`` (the models' quality figures, measured
+with ``vaeviewer evaluate``).
 
 ``--quick`` (``make bench-quick``) is a smoke run of every probe with one
 repeat and few steps, in under two minutes; its figures are not the record.
@@ -371,9 +373,12 @@ def render(suite: Suite, describe: dict, rates: list[dict], command: str, second
         *[f"{note}" for note in suite.notes],
         "",
     ]
-    analysis = ROOT / "benchmarks" / "analysis.md"
-    if analysis.is_file():
-        lines += [analysis.read_text(encoding="utf-8").rstrip(), ""]
+    # Hand-written sections kept with the suite: what dominates each figure, and the model quality
+    # figures (measured by `vaeviewer evaluate`, not by this suite).
+    for name in ("analysis.md", "quality.md"):
+        section = ROOT / "benchmarks" / name
+        if section.is_file():
+            lines += [section.read_text(encoding="utf-8").rstrip(), ""]
     return "\n".join(lines)
 
 
