@@ -259,3 +259,20 @@ def test_ten_thousand_shapes_scroll_smoothly_and_draw_only_what_is_seen(qtbot, v
     finally:
         panel.shutdown()
         session.close()
+
+
+def test_the_selected_shape_stays_in_sight_when_the_list_is_resized(panel, session, qtbot):
+    panel.resize(900, 700)
+    panel.show()
+    qtbot.waitExposed(panel)
+    session.select(240)
+    view = panel.view
+
+    def selected_in_sight() -> bool:
+        return view.viewport().rect().intersects(view.visualRect(view.currentIndex()))
+
+    qtbot.waitUntil(selected_in_sight, timeout=5000)
+    panel.resize(300, 700)  # fewer columns: the items move down the list
+    qtbot.waitUntil(selected_in_sight, timeout=5000)
+    panel.resize(1400, 700)
+    qtbot.waitUntil(selected_in_sight, timeout=5000)

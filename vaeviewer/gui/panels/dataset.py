@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QModelIndex, QPoint, QSize, Qt, QTimer
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, QSize, Qt, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -181,6 +181,13 @@ class DatasetPanel(Panel):
         view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         view.setMinimumHeight(2 * (THUMBNAIL_SIZE + line + 12))
         layout.addWidget(view, stretch=1)
+        # The items are laid out again in batches after a resize: scroll once that is done.
+        self._keep_visible = QTimer(self)
+        self._keep_visible.setObjectName("data set list keeps the selection in sight")
+        self._keep_visible.setSingleShot(True)
+        self._keep_visible.setInterval(100)
+        self._keep_visible.timeout.connect(self._scroll_to_current)
+        view.viewport().installEventFilter(self)
 
     # ---- session -> widgets -----------------------------------------------------------------
 
@@ -284,6 +291,17 @@ class DatasetPanel(Panel):
             self.model.dataChanged.emit(
                 self.model.index(0), self.model.index(self.model.rowCount() - 1), [Qt.ItemDataRole.DecorationRole]
             )
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        """When the list is resized (shown, a dock dragged), keep the selected shape in sight once it is laid out again."""
+        if watched is self.view.viewport() and event.type() == QEvent.Type.Resize:
+            self._keep_visible.start()
+        return False
+
+    def _scroll_to_current(self) -> None:
+        index = self.view.currentIndex()
+        if index.isValid():
+            self.view.scrollTo(index)
 
     def _sync_current(self) -> None:
         """Make the view's current item the session's selection, without echoing it back."""
@@ -484,4 +502,6 @@ class DatasetPanel(Panel):
         events.up.disconnect(self._on_up)
         self._search_timer.stop()
         self._retain_timer.stop()
+        self._keep_visible.stop()
+        self.view.viewport().removeEventFilter(self)
         self.loader.shutdown()
