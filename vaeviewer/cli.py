@@ -37,12 +37,14 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="train a point-cloud VAE",
         description="Train a point-cloud VAE. Writes RUN_DIR/last.pt after every epoch, RUN_DIR/best.pt "
         "(lowest validation Chamfer), RUN_DIR/history.csv and RUN_DIR/run.json. Ctrl-C stops after the "
-        "current step and saves; --resume continues from last.pt.",
+        "current step and saves; --resume continues from last.pt. On several GPUs or machines run it under "
+        "torchrun (torchrun --nproc_per_node K -m vaeviewer train ...): DistributedDataParallel, with "
+        "--batch-size the global batch.",
     )
     p.add_argument("--data", help="data set path or 'builtin' (default: builtin)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder")
     p.add_argument("--epochs", type=int, help="epochs in total (default: 100)")
-    p.add_argument("--batch-size", type=int, help="shapes per step (default: 32)")
+    p.add_argument("--batch-size", type=int, help="shapes per step, over all processes under torchrun (default: 32)")
     p.add_argument("--points", type=int, help="points per cloud, 2048 or 1024 (default: 2048)")
     p.add_argument("--latent-dim", type=int, help="latent size (default: 128)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default: 5e-4)")
@@ -60,7 +62,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_model_and_data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint, or a bundled model: demo, modelnet10 (default: the bundled model whose classes match the data)")
     p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
     p.add_argument("--split", help="train or test (default: test when the data set has it)")
 
@@ -171,9 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
         "drawn, and exits.",
     )
     p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint (default: the bundled model)")
+    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint, or a bundled model: demo, modelnet10 (default: the bundled model whose classes match the data)")
     p.add_argument("--up", choices=("y", "z"), help="the clouds' up axis: y (built-in, ShapeNet, PointNet h5) "
                    "or z (raw ModelNet) (default: y)")
+    p.add_argument("--split", help="the split shown (default: test when the data set has it)")
+    p.add_argument("--index", type=int, metavar="I", help="the shape shown first (default: 0)")
+    p.add_argument("--pair", type=int, nargs=2, metavar=("I", "J"),
+                   help="shapes A and B of the interpolation (default: the first two)")
+    p.add_argument("--run", metavar="RUN_DIR", help="follow this training run in the training panel (its curves "
+                   "and checkpoints, as vaeviewer train or torchrun write them)")
     p.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the window when drawn, then exit")
     p.add_argument("--panel", choices=("dataset", "training", "reconstruction", "interpolation", "latent"),
                    help="the panel in front at start")
@@ -259,7 +267,7 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
         from vaeviewer.workflows.models import open_model
         from vaeviewer.workflows.reconstruct import reconstruct_shape
 
-        model, checkpoint = open_model(args.checkpoint, args.device)
+        model, checkpoint = open_model(args.checkpoint, args.device, dataset.class_names)
         result = reconstruct_shape(model, split, args.index, checkpoint.class_names)
     if args.out:
         from vaeviewer.render import comparison_image, save_png
@@ -288,8 +296,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
     if args.gen_shapes < 0:
         raise OptionError(f"--gen-shapes {args.gen_shapes}: must be 0 or more")
-    model, checkpoint = open_model(args.checkpoint, args.device)
     with open_dataset(args.data) as dataset:
+        model, checkpoint = open_model(args.checkpoint, args.device, dataset.class_names)
         split = _split_of(dataset, args.split)
         train_split = None
         wants_train = not args.no_svm or (args.sampler == "gmm" and args.gen_shapes > 0)
@@ -493,7 +501,7 @@ def _cmd_gui(args: argparse.Namespace) -> int:
     from vaeviewer.gui.app import run_app
 
     return run_app(args.data, args.checkpoint, up=args.up, screenshot=args.screenshot, panel=args.panel,
-                   settings_file=args.settings)
+                   settings_file=args.settings, split=args.split, index=args.index, pair=args.pair, run=args.run)
 
 
 def _cmd_export_gif(args: argparse.Namespace) -> int:
@@ -511,9 +519,9 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
     from vaeviewer.workflows.export import export_interpolation
     from vaeviewer.workflows.models import open_model
 
-    model, _ = open_model(args.checkpoint, args.device)
     clouds, names = [], []
     with open_dataset(args.data) as dataset:
+        model, _ = open_model(args.checkpoint, args.device, dataset.class_names)
         split = _split_of(dataset, args.split)
         for option, index in (("--from", args.from_index), ("--to", args.to_index)):
             if not -len(split) <= index < len(split):

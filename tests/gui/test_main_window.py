@@ -204,3 +204,37 @@ def test_cli_bad_data_path_fails_before_a_window(tmp_path):
     result = _run_cli("gui", "--data", str(tmp_path / "missing.h5"), timeout=60)
     assert result.returncode == 2
     assert "missing.h5" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_opening_modelnet10_swaps_the_bundled_model_but_keeps_the_users(window, session, modelnet10, tmp_path):
+    """With a bundled model open, ModelNet data brings the bundled ModelNet10 model; a user's model stays."""
+    bundled = REPO / "resources" / "models"
+    assert session.checkpoint_path == str((bundled / "demo.pt").resolve())
+    assert window.open_data(modelnet10)
+    assert session.checkpoint_path == str((bundled / "modelnet10.pt").resolve())
+    assert session.checkpoint.class_names == session.class_names
+    assert window.open_data("builtin")
+    assert session.checkpoint_path == str((bundled / "demo.pt").resolve())
+    # The user's own model (here a copy of the demo model) is never replaced.
+    own = tmp_path / "mine.pt"
+    assert window.save_checkpoint_as(own)
+    assert window.open_checkpoint(own)
+    assert window.open_data(modelnet10)
+    assert session.checkpoint_path == str(own.resolve())
+
+
+def test_cli_chooses_split_shape_and_pair_and_refuses_out_of_range(tmp_path, session):
+    from vaeviewer.gui.app import _choose_shapes
+
+    _choose_shapes(session, "train", 7, (3, 9))
+    assert session.split.name == "train" and session.selection == 7 and session.pair == {"a": 3, "b": 9}
+    result = _run_cli("gui", "--pair", "0", "250", "--settings", str(tmp_path / "s.ini"), timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "--pair 250 is out of range" in lines[0]
+
+
+def test_cli_run_option_follows_a_run_folder_or_says_why_not(qtbot, tmp_path, session):
+    result = _run_cli("gui", "--run", str(tmp_path), "--settings", str(tmp_path / "s.ini"), timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().endswith(f"--run {tmp_path}: holds no training run (no run.json or history.csv)")

@@ -13,7 +13,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from vaeviewer.errors import OptionError
 
@@ -40,6 +42,10 @@ def run_app(
     screenshot: str | None = None,
     panel: str | None = None,
     settings_file: str | None = None,
+    split: str | None = None,
+    index: int | None = None,
+    pair: Sequence[int] | None = None,
+    run: str | None = None,
 ) -> int:
     """Open the window and run until it is closed; return the exit status.
 
@@ -57,6 +63,14 @@ def run_app(
         The panel brought to the front (and given the viewport) at start.
     settings_file : str, optional
         An INI file for the window's settings instead of the user's (tests, screenshots).
+    split : str, optional
+        The split shown (the data set's default split otherwise).
+    index : int, optional
+        The shape shown first.
+    pair : sequence of two int, optional
+        Shapes A and B of the interpolation.
+    run : str, optional
+        A training run folder the training panel follows.
 
     Raises
     ------
@@ -80,7 +94,10 @@ def run_app(
     session = ViewerSession()
     if up is not None:
         session.set_up(up)
+    if run is not None and not (Path(run) / "history.csv").is_file() and not (Path(run) / "run.json").is_file():
+        raise OptionError(f"--run {run}: holds no training run (no run.json or history.csv)")
     session.open_data(data)
+    _choose_shapes(session, split, index, pair)
     if checkpoint is not None:
         session.open_checkpoint(checkpoint)  # a bad file is reported before any window opens
 
@@ -95,6 +112,8 @@ def run_app(
     settings = QSettings(settings_file, QSettings.Format.IniFormat) if settings_file else None
     window = MainWindow(session, settings)
     window.show()
+    if run is not None:
+        window.panels["training"].follow_run(run)
     if panel is not None:
         window.show_panel(panel)
     if checkpoint is None:
@@ -116,6 +135,23 @@ def run_app(
         signal.signal(signal.SIGINT, previous)
         ticker.stop()
     return status["code"]
+
+
+def _choose_shapes(session: Any, split: str | None, index: int | None, pair: Sequence[int] | None) -> None:
+    """Apply ``--split``, ``--index`` and ``--pair`` to a session with its data open (OptionError if out of range)."""
+    if split is not None:
+        if split not in session.dataset.split_names:
+            raise OptionError(f"--split {split}: the data set has {', '.join(session.dataset.split_names)}")
+        session.set_split(split)
+    size = len(session.split)
+    for option, value in (("--index", index), *((("--pair", k) for k in pair) if pair is not None else ())):
+        if value is not None and not 0 <= value < size:
+            raise OptionError(f"{option} {value} is out of range: split {session.split.name!r} has {size} shapes")
+    if index is not None:
+        session.select(index)
+    if pair is not None:
+        session.set_pair("a", pair[0])
+        session.set_pair("b", pair[1])
 
 
 def _take_screenshot_when_ready(window, path: str, panel: str | None, status: dict) -> None:

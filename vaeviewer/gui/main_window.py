@@ -286,10 +286,14 @@ class MainWindow(QMainWindow):
         finally:
             QApplication.restoreOverrideCursor()
         self.statusBar().showMessage(f"opened {path}", 5000)
+        suggested = self.session.suggested_checkpoint()
+        if suggested is not None and self.open_checkpoint(suggested):
+            # A bundled model was open: the one trained on classes like these takes its place.
+            self.statusBar().showMessage(f"opened {path} with the bundled model {suggested.stem}", 8000)
         return True
 
     def open_checkpoint(self, path: str | Path | None) -> bool:
-        """Load a checkpoint (the bundled model for None); a bad one shows a dialog. Whether it loaded."""
+        """Load a checkpoint (None: the bundled model that suits the data); a bad one shows a dialog. Whether it loaded."""
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             self.session.open_checkpoint(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -11,24 +12,77 @@ from vaeviewer.errors import OptionError
 from vaeviewer.model import Checkpoint, PointCloudVAE, load_model
 from vaeviewer.training import resolve_device
 
-__all__ = ["bundled_checkpoint", "open_model", "labels_for_model"]
+__all__ = [
+    "BUNDLED_MODELS",
+    "bundled_checkpoint",
+    "bundled_models",
+    "choose_checkpoint",
+    "labels_for_model",
+    "open_model",
+]
 
 _RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 
+#: The models shipped in ``resources/models/``, by name, with the classes each was trained on:
+#: ``demo`` on the built-in data set (Y up), ``modelnet10`` on ModelNet10's train split (Z up).
+BUNDLED_MODELS: dict[str, tuple[str, ...]] = {
+    "demo": ("airplane", "bed", "bench", "bottle", "chair", "lamp", "monitor", "mug", "sofa", "table"),
+    "modelnet10": ("bathtub", "bed", "chair", "desk", "dresser", "monitor", "night_stand", "sofa", "table",
+                   "toilet"),
+}
 
-def bundled_checkpoint() -> Path | None:
-    """The demo checkpoint shipped in ``resources/models/``, or None if not installed."""
-    path = _RESOURCES / "models" / "demo.pt"
-    return path if path.is_file() else None
+
+def bundled_checkpoint(name: str = "demo") -> Path | None:
+    """The bundled checkpoint ``name`` (see :data:`BUNDLED_MODELS`), or None if it is not installed."""
+    path = _RESOURCES / "models" / f"{name}.pt"
+    return path if name in BUNDLED_MODELS and path.is_file() else None
 
 
-def open_model(checkpoint: str | Path | None, device: str = "cpu") -> tuple[PointCloudVAE, Checkpoint]:
-    """Load a checkpoint (the bundled one when ``checkpoint`` is None) in eval mode on ``device``."""
-    if checkpoint is None:
-        checkpoint = bundled_checkpoint()
-        if checkpoint is None:
-            raise OptionError("--checkpoint is required: no bundled model is installed")
-    model, ckpt = load_model(checkpoint)
+def bundled_models() -> dict[str, Path]:
+    """The bundled checkpoints that are installed, by name."""
+    found = {name: bundled_checkpoint(name) for name in BUNDLED_MODELS}
+    return {name: path for name, path in found.items() if path is not None}
+
+
+def choose_checkpoint(checkpoint: str | Path | None, class_names: Sequence[str] = ()) -> Path:
+    """The checkpoint file meant by ``checkpoint``.
+
+    A path names itself. The name of a bundled model (``demo``, ``modelnet10``)
+    that is not also a file names that model. None picks the bundled model
+    that knows most of ``class_names`` (the data set's classes: ModelNet10 or
+    ModelNet40 get ``modelnet10``), the demo model on a tie or without classes.
+
+    Raises
+    ------
+    OptionError
+        When None or a bundled name is asked for and no such model is installed.
+    """
+    if checkpoint is not None:
+        text = str(checkpoint)
+        if text in BUNDLED_MODELS and not Path(text).exists():
+            path = bundled_checkpoint(text)
+            if path is None:
+                raise OptionError(f"--checkpoint {text}: the bundled model {text!r} is not installed")
+            return path
+        return Path(checkpoint)
+    installed = bundled_models()
+    if not installed:
+        raise OptionError("--checkpoint is required: no bundled model is installed")
+    wanted = {name.lower() for name in class_names}
+    # max() keeps the first of equals: the demo model (listed first) wins ties.
+    best = max(installed, key=lambda name: len(wanted & set(BUNDLED_MODELS[name])))
+    return installed[best]
+
+
+def open_model(
+    checkpoint: str | Path | None, device: str = "cpu", class_names: Sequence[str] = ()
+) -> tuple[PointCloudVAE, Checkpoint]:
+    """Load a checkpoint in eval mode on ``device``: a path, a bundled model's name, or None.
+
+    None takes the bundled model that suits a data set of ``class_names``
+    best (:func:`choose_checkpoint`).
+    """
+    model, ckpt = load_model(choose_checkpoint(checkpoint, class_names))
     model.to(resolve_device(device)).eval()
     return model, ckpt
 

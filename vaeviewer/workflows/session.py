@@ -240,19 +240,34 @@ class ViewerSession:
     # ---- model ------------------------------------------------------------------------------
 
     def open_checkpoint(self, path: str | Path | None) -> None:
-        """Load a checkpoint (the bundled model for None) and make it the session's model.
+        """Load a checkpoint and make it the session's model.
+
+        ``path`` may be a file, the name of a bundled model, or None for the
+        bundled model that suits the open data set best.
 
         Raises
         ------
         CheckpointError, OptionError
             When it cannot be used; the session keeps the model it had.
         """
-        from vaeviewer.workflows.models import bundled_checkpoint, open_model
+        from vaeviewer.workflows.models import choose_checkpoint, open_model
 
-        model, checkpoint = open_model(path, "cpu")
+        chosen = choose_checkpoint(path, self.class_names)
+        model, checkpoint = open_model(chosen, "cpu")
         self.model, self.checkpoint = model, checkpoint
-        self.checkpoint_path = str(Path(path).resolve()) if path is not None else str(bundled_checkpoint())
+        self.checkpoint_path = str(chosen.resolve())
         self.events.model.emit()
+
+    def suggested_checkpoint(self) -> Path | None:
+        """The bundled model to switch to for the open data set, when a bundled one is open and another suits it better."""
+        from vaeviewer.workflows.models import bundled_models, choose_checkpoint
+
+        bundled = {path.resolve() for path in bundled_models().values()}
+        current = Path(self.checkpoint_path).resolve() if self.checkpoint_path else None
+        if current is None or current not in bundled:
+            return None  # the user's own model stays
+        best = choose_checkpoint(None, self.class_names).resolve()
+        return best if best != current else None
 
     @property
     def num_points(self) -> int | None:
