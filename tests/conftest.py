@@ -44,3 +44,32 @@ def real_files() -> list[Path]:
     if not REAL.is_dir():
         pytest.skip("../shared/data/real is not available")
     return sorted(p for p in REAL.rglob("*") if p.is_file() and p.name != "SOURCES.md")
+
+
+# The window's fixtures, shared by tests/gui and tests/robustness (Qt and the model are imported when used).
+
+
+@pytest.fixture
+def session():
+    """A session on the built-in data set (test split) with the bundled demo model."""
+    from vaeviewer.workflows.session import ViewerSession
+
+    session = ViewerSession()
+    session.open_data("builtin")
+    session.open_checkpoint(None)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def viewport(qtbot):
+    """A shown viewport of its own, 640 x 480, shut down afterwards."""
+    from vaeviewer.gui.viewport import Viewport
+
+    view = Viewport()
+    qtbot.addWidget(view)
+    view.resize(640, 480)
+    view.show()
+    qtbot.waitExposed(view)
+    yield view
+    view.shutdown()

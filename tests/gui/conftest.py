@@ -22,29 +22,3 @@ def _no_leaks(qapp):
     problems = check.problems()
     if problems:
         pytest.fail("; ".join(problems))
-
-
-@pytest.fixture
-def session():
-    """A session on the built-in data set (test split) with the bundled demo model."""
-    from vaeviewer.workflows.session import ViewerSession
-
-    session = ViewerSession()
-    session.open_data("builtin")
-    session.open_checkpoint(None)
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def viewport(qtbot):
-    """A shown viewport of its own, 640 x 480."""
-    from vaeviewer.gui.viewport import Viewport
-
-    view = Viewport()
-    qtbot.addWidget(view)
-    view.resize(640, 480)
-    view.show()
-    qtbot.waitExposed(view)
-    yield view
-    view.shutdown()

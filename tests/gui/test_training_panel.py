@@ -39,17 +39,22 @@ def panel(qtbot, session, viewport):
     panel.shutdown()
 
 
-def fill_form(panel: TrainingPanel, out: Path, *, epochs: int = 2, preview_every: int = 1, validation: str = "test") -> None:
-    """Set up a tiny run through the form's widgets."""
+def fill_form(
+    panel: TrainingPanel, out: Path, *, epochs: int = 2, preview_every: int | None = 1, validation: str = "test",
+    points: str = "128", latent: int = 16, shapes: int = 16, lr: str | None = "1e-3",
+) -> None:
+    """Set up a tiny run through the form's widgets (None leaves that field at the form's default)."""
     panel.epochs_edit.setValue(epochs)
     panel.batch_edit.setValue(8)
-    panel.lr_edit.setText("1e-3")
-    panel.points_combo.setCurrentText("128")
-    panel.latent_edit.setValue(16)
-    panel.shapes_edit.setValue(16)
+    if lr is not None:
+        panel.lr_edit.setText(lr)
+    panel.points_combo.setCurrentText(points)
+    panel.latent_edit.setValue(latent)
+    panel.shapes_edit.setValue(shapes)
     panel.val_combo.setCurrentText(validation)
     panel.device_combo.setCurrentText("cpu")
-    panel.preview_edit.setValue(preview_every)
+    if preview_every is not None:
+        panel.preview_edit.setValue(preview_every)
     panel.out_edit.setText(str(out))
 
 

@@ -39,32 +39,6 @@ def qt_leak_check(qapp):
         pytest.fail("; ".join(problems))
 
 
-@pytest.fixture
-def session():
-    """A session on the built-in data set (test split) with the bundled demo model."""
-    from vaeviewer.workflows.session import ViewerSession
-
-    session = ViewerSession()
-    session.open_data("builtin")
-    session.open_checkpoint(None)
-    yield session
-    session.close()
-
-
-@pytest.fixture
-def viewport(qtbot):
-    """A shown viewport of its own, 640 x 480, shut down afterwards."""
-    from vaeviewer.gui.viewport import Viewport
-
-    view = Viewport()
-    qtbot.addWidget(view)
-    view.resize(640, 480)
-    view.show()
-    qtbot.waitExposed(view)
-    yield view
-    view.shutdown()
-
-
 def resident_mb() -> float:
     """The process's resident memory now, in MB, from /proc/self/statm."""
     import os

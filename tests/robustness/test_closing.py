@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.gui.test_training_panel import fill_form
 from vaeviewer.gui.workers import live_workers
 from vaeviewer.model import load_checkpoint
 
@@ -44,14 +45,7 @@ def _close_timed(window) -> float:
 
 def _start_tiny_run(window, out: Path) -> object:
     panel = window.panels["training"]
-    panel.epochs_edit.setValue(50)
-    panel.batch_edit.setValue(8)
-    panel.points_combo.setCurrentText("64")
-    panel.latent_edit.setValue(8)
-    panel.shapes_edit.setValue(16)
-    panel.val_combo.setCurrentText("none")
-    panel.device_combo.setCurrentText("cpu")
-    panel.out_edit.setText(str(out))
+    fill_form(panel, out, epochs=50, preview_every=None, validation="none", points="64", latent=8, lr=None)
     window.show_panel("training")
     panel.start()
     assert panel.is_running

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from tests.gui.leaks import live_vtk_objects
+from tests.gui.test_training_panel import fill_form
 from tests.robustness.conftest import resident_mb
 from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
 from vaeviewer.render.offscreen import CloudLayer
@@ -53,15 +54,8 @@ def test_2000_training_steps_in_the_panel_leak_nothing(qtbot, session, viewport,
     panel.set_active(True)  # its previews are drawn in the viewport
     # The brief's tiny model; 80 shapes (10 steps an epoch, 200 epoch ends with their checkpoints, history and
     # previews) rather than 16 (1,000 epoch ends, each writing a 12 MB checkpoint).
-    panel.epochs_edit.setValue(TRAINING_STEPS // 10)
-    panel.batch_edit.setValue(8)
-    panel.points_combo.setCurrentText("64")
-    panel.latent_edit.setValue(8)
-    panel.shapes_edit.setValue(80)
-    panel.val_combo.setCurrentText("none")
-    panel.device_combo.setCurrentText("cpu")
-    panel.preview_edit.setValue(20)
-    panel.out_edit.setText(str(tmp_path / "run"))
+    fill_form(panel, tmp_path / "run", epochs=TRAINING_STEPS // 10, preview_every=20, validation="none", points="64",
+              latent=8, shapes=80, lr=None)
     marks = {}
 
     def on_event(event):
