@@ -12,7 +12,9 @@ with ``vaeviewer evaluate``).
 ``--quick`` (``make bench-quick``) is a smoke run of every probe with one
 repeat and few steps, in under two minutes; its figures are not the record.
 ``--only WORD`` runs the figures whose key contains WORD (for profiling one).
-``--device cuda`` also runs the training figures on a CUDA device when one is there.
+``--device cuda`` runs, on a CUDA device, the figures a GPU changes (training
+against the seed's way, Chamfer, block sizes, a step's profile); its record
+(``--out benchmarks/cuda.md``) is copied into BENCHMARKS.md by the CPU run.
 """
 
 from __future__ import annotations
@@ -149,57 +151,106 @@ def training(suite: Suite, sgemm_gflops: float, device: str = "cpu") -> None:
     points_list = (1024,) if suite.quick else (2048, 1024)
     repeats = 1 if suite.quick else 3
     batch = 8 if suite.quick else 32
+    gpu = device != "cpu"
+    # A GPU step takes milliseconds: more of them. The seed's loader gets its 10 workers where the
+    # machine has the cores (on 2 cores it loads in the main process); batches then come in waves,
+    # so its figure is the mean over enough steps to span several.
+    workers = min(10, (os.cpu_count() or 1) - 1) if gpu else 0
     for points in points_list:
         key = f"training N={points} {device}"
         if not suite.wanted(key):
             continue
-        steps, warmup = (1, 1) if suite.quick else (6, 2)
+        steps, warmup = (1, 1) if suite.quick else ((20, 5) if gpu else (6, 2))
         flops = suite.probe("flops", num_points=points)[0]["flops_per_sample"]
         ours = suite.probe("ours_training", repeats, num_points=points, batch=batch, steps=steps, warmup=warmup,
                            device=device)
         ours_rate = _median(ours, "samples_per_second")
         loads = _loads(ours)
-        if device == "cpu":
-            seed_steps, seed_warmup = (1, 1) if suite.quick else (3, 1)
-            seed = suite.probe("seed_training", repeats, num_points=points, batch=batch, steps=seed_steps,
-                               warmup=seed_warmup)
-            seed_rate = _median(seed, "samples_per_second")
-            ratio = ours_rate / seed_rate
-            suite.add(
-                f"Training throughput, B={batch}, N={points} (fwd+bwd+Adam, data loading included)",
-                f"{ours_rate:.1f} samples/s ({_median(ours, 'seconds_per_step'):.3f} s/step)",
-                f"{seed_rate:.1f} samples/s ({_median(seed, 'seconds_per_step'):.2f} s/step, of which "
-                f"{_median(seed, 'data_seconds_per_step'):.2f} s FPS in `__getitem__`)",
-                f"{ratio:.1f}x", "≥ 4x" if points == 2048 else "(reported)",
-                ratio >= 4 if points == 2048 else None, loads + _loads(seed),
-            )
+        seed_steps, seed_warmup = (1, 1) if suite.quick else ((20, 8) if gpu else (3, 1))
+        seed = suite.probe("seed_training", min(repeats, 2) if gpu else repeats, num_points=points, batch=batch, steps=seed_steps,
+                           warmup=seed_warmup, workers=workers, device=device)
+        seed_rate = _median(seed, "samples_per_second")
+        ratio = ours_rate / seed_rate
+        loader = f"{workers} loader workers" if workers else "loaded in the main process"
+        suite.add(
+            f"Training throughput, B={batch}, N={points} (fwd+bwd+Adam, data loading included, {device})",
+            f"{ours_rate:.1f} samples/s ({_median(ours, 'seconds_per_step') * 1000:.1f} ms/step)",
+            f"{seed_rate:.1f} samples/s ({_median(seed, 'seconds_per_step') * 1000:.0f} ms/step, of which "
+            f"{_median(seed, 'data_seconds_per_step') * 1000:.0f} ms waiting for FPS in `__getitem__`, {loader})",
+            f"{ratio:.1f}x", "≥ 4x" if points == 2048 and not gpu else "(reported)",
+            ratio >= 4 if points == 2048 and not gpu else None, loads + _loads(seed),
+        )
         share = flops * ours_rate / (sgemm_gflops * 1e9)
         suite.add(
             f"Share of the sgemm rate, N={points} ({device})",
             f"{flops / 1e9:.2f} GFLOP/sample x {ours_rate:.1f}/s = {flops * ours_rate / 1e9:.0f} GFLOP/s",
-            f"sgemm {sgemm_gflops:.0f} GFLOP/s", f"{100 * share:.0f} %",
-            "≥ 50 %" if points == 2048 else "(reported)", share >= 0.5 if points == 2048 else None, loads,
+            f"sgemm {sgemm_gflops:.0f} GFLOP/s", f"{100 * share:.1f} %",
+            "≥ 50 %" if points == 2048 and not gpu else "(reported)",
+            share >= 0.5 if points == 2048 and not gpu else None, loads,
         )
+        if gpu:
+            suite.add(f"Peak GPU memory of a training run, B={batch}, N={points}",
+                      f"{_median(ours, 'peak_gpu_mb'):.0f} MB (torch's allocator)", "—", "—", "(reported)", None,
+                      loads)
 
 
-def chamfer(suite: Suite) -> None:
+def chamfer(suite: Suite, device: str = "cpu") -> None:
     """Target 2."""
     if not suite.wanted("chamfer"):
         return
     repeats = 1 if suite.quick else 3
-    inner = 1 if suite.quick else 5
+    inner = 1 if suite.quick else (20 if device != "cpu" else 5)
     batch = 8 if suite.quick else 32
-    ours = suite.probe("chamfer", repeats, variant="chunked", batch=batch, points=2048, repeats=inner)
-    cdist = suite.probe("chamfer", repeats, variant="cdist", batch=batch, points=2048, repeats=inner)
+    ours = suite.probe("chamfer", repeats, variant="chunked", batch=batch, points=2048, repeats=inner, device=device)
+    cdist = suite.probe("chamfer", repeats, variant="cdist", batch=batch, points=2048, repeats=inner, device=device)
     speed = _median(cdist, "seconds") / _median(ours, "seconds")
     memory = _median(cdist, "peak_extra_mb") / max(_median(ours, "peak_extra_mb"), 1.0)
+    gpu = device != "cpu"
     suite.add(
-        f"Chamfer fwd+bwd, B={batch}, N=2048",
-        f"{1000 * _median(ours, 'seconds'):.0f} ms, {_median(ours, 'peak_extra_mb'):.0f} MB extra",
-        f"{1000 * _median(cdist, 'seconds'):.0f} ms, {_median(cdist, 'peak_extra_mb'):.0f} MB extra (`torch.cdist`)",
+        f"Chamfer fwd+bwd, B={batch}, N=2048" + (f" ({device})" if gpu else ""),
+        f"{1000 * _median(ours, 'seconds'):.{1 if gpu else 0}f} ms, {_median(ours, 'peak_extra_mb'):.0f} MB extra",
+        f"{1000 * _median(cdist, 'seconds'):.{1 if gpu else 0}f} ms, {_median(cdist, 'peak_extra_mb'):.0f} MB extra "
+        "(`torch.cdist`)",
         f"{speed:.1f}x faster, 1/{memory:.0f} of the memory",
         "≥ 2.5x, ≤ 1/8 memory, same values and gradients (tests/model/test_losses.py)",
         speed >= 2.5 and memory >= 8, _loads(ours) + _loads(cdist),
+    )
+
+
+def blocks(suite: Suite, device: str) -> None:
+    """How the block budget (vaeviewer.model.blocks) moves the Chamfer search and the fused encoder layer."""
+    if not suite.wanted("blocks") or suite.quick:
+        return
+    from vaeviewer.model.blocks import block_bytes
+
+    import torch
+
+    default_mb = block_bytes(torch.device(device)) / 2**20
+    sizes = sorted({8.0, 64.0, 256.0, default_mb})
+    chamfer_runs = [suite.probe("chamfer", 1, variant="chunked", batch=32, points=2048, repeats=10, device=device,
+                                block_mb=mb)[0] for mb in sizes]
+    encoder_runs = [suite.probe("encoder", 1, variant="fused", batch=32, points=2048, repeats=10, device=device,
+                                block_mb=mb)[0] for mb in sizes]
+    reference = suite.probe("encoder", 1, variant="reference", batch=32, points=2048, repeats=10, device=device)[0]
+    def cell(run: dict, memory_key: str) -> str:
+        return f"{1000 * run['seconds']:.1f} ms, {run[memory_key]:.0f} MB"
+    for mb, search, fused in zip(sizes, chamfer_runs, encoder_runs):
+        mark = " (the default)" if mb == default_mb else ""
+        suite.add(f"Blocks of {mb:.0f} MB{mark}, B=32, N=2048 ({device}): Chamfer fwd+bwd; encoder fwd+bwd",
+                  f"Chamfer {cell(search, 'peak_extra_mb')} extra; encoder {cell(fused, 'peak_mb')} peak",
+                  f"encoder as written: {cell(reference, 'peak_mb')} peak", "—", "(diagnosis)", None,
+                  [search["load"], fused["load"]])
+
+
+def profile(suite: Suite, device: str) -> None:
+    """The torch profiler's table of one training step, kept in the record."""
+    if not suite.wanted("profile") or suite.quick:
+        return
+    run = suite.probe("step_profile", points=2048, batch=32, device=device)[0]
+    suite.notes.append(
+        f"One training step (B=32, N=2048, {device}) under the torch profiler: {1000 * run['seconds']:.1f} ms "
+        f"wall, {run['device_busy_ms']:.1f} ms of kernels, {run['kernel_launches']} kernel launches. "
+        "Operators by their own time on the device:\n\n```\n" + run["table"].strip() + "\n```"
     )
 
 
@@ -346,18 +397,20 @@ def _busy_summary(busy: list[float]) -> str:
     return f"a median of {statistics.median(values):.1f} (at most {values[-1]:.1f})"
 
 
-def render(suite: Suite, describe: dict, rates: list[dict], command: str, seconds: float) -> str:
+def render(suite: Suite, describe: dict, rates: list[dict], command: str, seconds: float, device: str = "cpu") -> str:
     gflops = statistics.median(r["gflops"] for r in rates)
     loads = suite.loads or [float("nan")]
+    gpu = device != "cpu"
+    rate_on = f"on {describe['cuda']}, TF32 off as torch leaves it" if gpu else "on the CPU"
     lines = [
-        "# Benchmarks",
+        f"# Benchmarks on a GPU ({describe['cuda']})" if gpu else "# Benchmarks",
         "",
         f"Recorded {time.strftime('%Y-%m-%d %H:%M %Z')} with `{command}` ({seconds / 60:.0f} min).",
         "",
         f"**Machine:** {describe['system']}, {describe['cores']} cores ({describe['cpu']}), "
         f"torch {describe['torch']} with {describe['threads']} threads, Python {describe['python']}"
         f"{', CUDA: ' + describe['cuda'] if describe['cuda'] else ', no GPU'}. "
-        f"**sgemm** (float32 {rates[0]['size']}x{rates[0]['size']} `torch.mm`): {gflops:.0f} GFLOP/s "
+        f"**sgemm** (float32 {rates[0]['size']}x{rates[0]['size']} `torch.mm` {rate_on}): {gflops:.0f} GFLOP/s "
         f"(runs: {', '.join(format(r['gflops'], '.0f') for r in rates)}).",
         "",
         "Every figure is the median of several runs, each in a fresh process, with its baseline measured in the "
@@ -375,10 +428,18 @@ def render(suite: Suite, describe: dict, rates: list[dict], command: str, second
     ]
     # Hand-written sections kept with the suite: what dominates each figure, and the model quality
     # figures (measured by `vaeviewer evaluate`, not by this suite).
+    if gpu:
+        return "\n".join(lines)
     for name in ("analysis.md", "quality.md"):
         section = ROOT / "benchmarks" / name
         if section.is_file():
             lines += [section.read_text(encoding="utf-8").rstrip(), ""]
+    # The record of the last run on a GPU machine (`python -m benchmarks --device cuda --out
+    # benchmarks/cuda.md`), one heading level down.
+    cuda = ROOT / "benchmarks" / "cuda.md"
+    if cuda.is_file():
+        text = cuda.read_text(encoding="utf-8").rstrip()
+        lines += ["\n".join("#" + line if line.startswith("#") else line for line in text.splitlines()), ""]
     return "\n".join(lines)
 
 
@@ -391,30 +452,42 @@ def main() -> int:
                         help="before each measurement wait up to this many seconds for other processes to go "
                              "quiet (default: 30, 0 with --quick)")
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
-                        help="also run the training figures on this device (cuda: where there is one)")
+                        help="cuda: run the figures that a GPU changes (training, Chamfer, block sizes, a step's "
+                             "profile) on the CUDA device instead of the CPU suite; record it with --out "
+                             "benchmarks/cuda.md and the CPU record includes it")
     args = parser.parse_args()
     began = time.perf_counter()
     quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0.0 if args.quick else 30.0)
     suite = Suite(quick=args.quick, only=args.only, quiet_wait=quiet_wait)
     try:
-        describe, rates = machine_rate(suite)
-        gflops = statistics.median(r["gflops"] for r in rates)
-        training(suite, gflops)
         if args.device == "cuda":
-            cuda_rate = suite.probe("sgemm", 3, device="cuda")
-            training(suite, statistics.median(r["gflops"] for r in cuda_rate), device="cuda")
-        chamfer(suite)
-        memory(suite)
-        pictures(suite)
-        data(suite)
-        startup(suite)
-        rates += suite.probe("sgemm", size=rates[0]["size"])  # the rate again at the end: did the machine change?
+            describe = suite.probe("describe")[0]
+            if not describe["cuda"]:
+                parser.error("--device cuda: no CUDA device is available on this machine")
+            rates = suite.probe("sgemm", 1 if args.quick else 3, size=8192, device="cuda")
+            training(suite, statistics.median(r["gflops"] for r in rates), device="cuda")
+            chamfer(suite, device="cuda")
+            blocks(suite, "cuda")
+            profile(suite, "cuda")
+            rates += suite.probe("sgemm", size=8192, device="cuda")
+        else:
+            describe, rates = machine_rate(suite)
+            training(suite, statistics.median(r["gflops"] for r in rates))
+            chamfer(suite)
+            blocks(suite, "cpu")
+            memory(suite)
+            pictures(suite)
+            data(suite)
+            startup(suite)
+            rates += suite.probe("sgemm", size=rates[0]["size"])  # the rate again at the end: did the machine change?
     finally:
         shutil.rmtree(suite.temp, ignore_errors=True)
     command = "python -m benchmarks" + (" --quick" if args.quick else "") + (f" --only {args.only}" if args.only else "")
     if args.quiet_wait is not None:
         command += f" --quiet-wait {args.quiet_wait:g}"
-    text = render(suite, describe, rates, command, time.perf_counter() - began)
+    if args.device != "cpu":
+        command += f" --device {args.device}"
+    text = render(suite, describe, rates, command, time.perf_counter() - began, device=args.device)
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
     return 0

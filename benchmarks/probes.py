@@ -19,6 +19,8 @@ PROBES = {
     "seed_training": "benchmarks.seed_baseline:seed_training_steps",
     "flops": "benchmarks.training:training_flops",
     "chamfer": "benchmarks.training:chamfer",
+    "encoder": "benchmarks.training:encoder",
+    "step_profile": "benchmarks.training:step_profile",
     "malloc_step": "benchmarks.training:malloc_step",
     "train_rss": "benchmarks.training:train_command_peak_rss",
     "gif": "benchmarks.matplotlib_gif:gif_export",

@@ -57,8 +57,27 @@ def ours_training_steps(num_points: int, batch: int, steps: int, warmup: int, de
         "load_seconds": load_seconds,
         "steps": len(intervals),
         "peak_rss_mb": _peak_rss_mb(),
+        "peak_gpu_mb": _peak_gpu_mb(device),
         "load": load_average(),
     }
+
+
+def _peak_gpu_mb(device: str) -> float:
+    """The most CUDA memory torch's allocator held for tensors in this process (0 off the GPU)."""
+    import torch
+
+    if not device.startswith("cuda"):
+        return 0.0
+    return torch.cuda.max_memory_allocated(torch.device(device)) / 2**20
+
+
+def _set_block_mb(block_mb: float | None) -> None:
+    """Override the block budget of :mod:`vaeviewer.model.blocks` (to compare block sizes)."""
+    if block_mb is None:
+        return
+    from vaeviewer.model import blocks
+
+    blocks.CPU_BLOCK_BYTES = blocks.GPU_BLOCK_BYTES = int(block_mb * 2**20)
 
 
 def training_flops(num_points: int, batch: int = 2) -> dict:
@@ -90,24 +109,120 @@ def training_flops(num_points: int, batch: int = 2) -> dict:
     return {"flops_per_sample": counter.get_total_flops() / batch}
 
 
-def chamfer(variant: str, batch: int, points: int, repeats: int) -> dict:
-    """Forward + backward of one Chamfer implementation: median seconds and peak extra memory (RSS)."""
+def chamfer(variant: str, batch: int, points: int, repeats: int, device: str = "cpu",
+            block_mb: float | None = None) -> dict:
+    """Forward + backward of one Chamfer implementation: median seconds and peak extra memory.
+
+    The memory is resident memory on the CPU and torch's CUDA allocator on a
+    GPU (peak during the runs minus what the inputs held before them).
+    ``block_mb`` overrides the search's block budget.
+    """
     import torch
 
     from vaeviewer.model import chamfer_distance
     from vaeviewer.model.losses import chamfer_distance_cdist
 
+    _set_block_mb(block_mb)
     function = chamfer_distance if variant == "chunked" else chamfer_distance_cdist
+    dev = torch.device(device)
     torch.manual_seed(0)
-    a = torch.rand(batch, points, 3, requires_grad=True)
-    b = torch.rand(batch, points, 3)
-    baseline = _peak_rss_mb()
+    a = torch.rand(batch, points, 3, device=dev, requires_grad=True)
+    b = torch.rand(batch, points, 3, device=dev)
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize(dev)
+        torch.cuda.reset_peak_memory_stats(dev)
+        baseline = torch.cuda.memory_allocated(dev) / 2**20
+    else:
+        baseline = _peak_rss_mb()
     times = []
     for _ in range(repeats + 1):
+        a.grad = None
         began = time.perf_counter()
         function(a, b).mean().backward()
+        if cuda:
+            torch.cuda.synchronize(dev)
         times.append(time.perf_counter() - began)
-    return {"seconds": statistics.median(times[1:]), "peak_extra_mb": _peak_rss_mb() - baseline, "load": load_average()}
+    peak = torch.cuda.max_memory_allocated(dev) / 2**20 if cuda else _peak_rss_mb()
+    return {"seconds": statistics.median(times[1:]), "peak_extra_mb": peak - baseline, "load": load_average()}
+
+
+def encoder(variant: str, batch: int, points: int, repeats: int, device: str = "cpu",
+            block_mb: float | None = None) -> dict:
+    """Forward + backward of the encoder (training mode): the fused last layer or the layers written out.
+
+    Median seconds, and on a GPU the peak CUDA memory of the runs.
+    """
+    import torch
+
+    from vaeviewer.model import PointNetEncoder
+
+    _set_block_mb(block_mb)
+    dev = torch.device(device)
+    torch.manual_seed(0)
+    model = PointNetEncoder(latent_dim=128).to(dev).train()
+    forward = model if variant == "fused" else model.forward_reference
+    clouds = torch.rand(batch, points, 3, device=dev)
+    cuda = dev.type == "cuda"
+    if cuda:
+        torch.cuda.synchronize(dev)
+        torch.cuda.reset_peak_memory_stats(dev)
+    times = []
+    for _ in range(repeats + 2):
+        model.zero_grad(set_to_none=True)
+        began = time.perf_counter()
+        mu, logvar = forward(clouds)
+        (mu.square().mean() + logvar.mean()).backward()
+        if cuda:
+            torch.cuda.synchronize(dev)
+        times.append(time.perf_counter() - began)
+    peak = torch.cuda.max_memory_allocated(dev) / 2**20 if cuda else _peak_rss_mb()
+    return {"seconds": statistics.median(times[2:]), "peak_mb": peak, "load": load_average()}
+
+
+def step_profile(points: int, batch: int, device: str = "cpu", rows: int = 15) -> dict:
+    """The operators of one training step (vaeviewer's), by their own time on the device, from the torch profiler."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    from vaeviewer.model import ModelConfig, PointCloudVAE, chamfer_distance, classifier_nll, kl_divergence
+    from vaeviewer.model.vae import LOGVAR_RANGE
+
+    dev = torch.device(device)
+    torch.manual_seed(0)
+    model = PointCloudVAE(ModelConfig(num_points=points, num_classes=10)).to(dev).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
+    clouds = torch.rand(batch, points, 3, device=dev)
+    labels = torch.randint(0, 10, (batch,), device=dev)
+
+    def step() -> None:
+        mu, logvar = model.encoder(clouds)
+        logvar = logvar.clamp(*LOGVAR_RANGE)
+        reconstruction = model.decode(model.reparameterize(mu, logvar))
+        loss = chamfer_distance(reconstruction, clouds).mean() + 1e-5 * kl_divergence(mu, logvar, 0.2).mean()
+        loss = loss + classifier_nll(model.classifier(mu.detach()), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        float(loss)
+
+    for _ in range(3):
+        step()
+    cuda = dev.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        began = time.perf_counter()
+        step()
+        seconds = time.perf_counter() - began
+    sort = "self_cuda_time_total" if cuda else "self_cpu_time_total"
+    table = prof.key_averages().table(sort_by=sort, row_limit=rows, max_name_column_width=40)
+    print(table, file=sys.stderr)
+    events = prof.key_averages()
+    # The kernels themselves (the operators' rows repeat their kernels' time).
+    kernels = [e for e in events if e.device_type == torch.autograd.DeviceType.CUDA]
+    device_us = sum(e.self_device_time_total for e in kernels)
+    launches = sum(e.count for e in events if e.key.startswith("cudaLaunchKernel"))
+    return {"seconds": seconds, "device_busy_ms": device_us / 1000, "kernel_launches": launches, "table": table}
 
 
 def malloc_step(points: int, batch: int, steps: int, keep: bool, reference: bool = False) -> dict:

@@ -198,13 +198,27 @@ def test_classifier_nll_without_labels_is_a_differentiable_zero() -> None:
     assert torch.equal(logits.grad, torch.zeros(3, 4))
 
 
+@pytest.mark.parametrize("chunk_size", [7, 64, None])
+def test_the_one_pass_column_search_of_gpus_matches_brute_force(monkeypatch, chunk_size: int | None) -> None:
+    """GPUs take the columns' minima with indices as they go; checked here on the CPU."""
+    from vaeviewer.model import losses
+
+    monkeypatch.setattr(losses, "_column_indices_in_one_pass", lambda device: True)
+    a, b = _clouds(3, 70, 90, torch.float64, seed=12)
+    idx_ab, idx_ba = nearest_neighbors(a, b, chunk_size=chunk_size if chunk_size else 70)
+    distances = torch.cdist(a.detach(), b.detach())
+    torch.testing.assert_close(distances.gather(2, idx_ab[..., None]).squeeze(-1), distances.amin(dim=2))
+    torch.testing.assert_close(distances.gather(1, idx_ba[:, None, :]).squeeze(1), distances.amin(dim=1))
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_chamfer_on_cuda_matches_cpu() -> None:
+@pytest.mark.parametrize("chunk_size", [64, None])
+def test_chamfer_on_cuda_matches_cpu(chunk_size: int | None) -> None:
     a, b = _clouds(4, 500, 300, torch.float32, seed=10)
     value, grads = _value_and_grads(chamfer_distance, a, b)
     a_cuda = a.detach().cuda().requires_grad_()
     b_cuda = b.detach().cuda().requires_grad_()
-    cuda_value, cuda_grads = _value_and_grads(chamfer_distance, a_cuda, b_cuda, chunk_size=64)
+    cuda_value, cuda_grads = _value_and_grads(chamfer_distance, a_cuda, b_cuda, chunk_size=chunk_size)
     torch.testing.assert_close(cuda_value.cpu(), value, rtol=1e-4, atol=1e-6)
     for grad, cuda_grad in zip(grads, cuda_grads):
         torch.testing.assert_close(cuda_grad.cpu(), grad, rtol=1e-3, atol=1e-6)

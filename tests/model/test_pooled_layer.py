@@ -53,6 +53,36 @@ def test_values_gradients_and_running_statistics_match_the_layers_written_out(tr
         assert int(bn.num_batches_tracked) == int(bn_ref.num_batches_tracked)
 
 
+# A cloud here is 10 channels x 50 points x 8 bytes = 4,000 bytes of features.
+@pytest.mark.parametrize("budget", [1_000, 4_000, 9_000, 10**9], ids=["rows", "one-cloud", "two-clouds", "all"])
+def test_every_way_of_cutting_the_features_into_blocks_gives_the_same_result(monkeypatch, budget: int) -> None:
+    from vaeviewer.model import blocks
+
+    monkeypatch.setattr(blocks, "CPU_BLOCK_BYTES", budget)
+    conv, bn = _layers(seed=5)
+    x = torch.rand(5, 50, 6, dtype=torch.float64)  # 5 clouds: the last group of two is short
+    fused = _run(max_pooled_conv_bn_relu, x, conv, bn)
+    reference = _run(reference_conv_bn_relu_max, x, copy.deepcopy(conv), copy.deepcopy(bn))
+    for ours, theirs in zip(fused, reference):
+        torch.testing.assert_close(ours, theirs, rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_the_encoder_on_cuda_matches_its_reference_on_the_cpu() -> None:
+    torch.manual_seed(0)
+    encoder = PointNetEncoder(latent_dim=16).double().train()
+    twin = copy.deepcopy(encoder).cuda()
+    points = torch.rand(32, 2048, 3, dtype=torch.float64)
+    mu, logvar = encoder.forward_reference(points)
+    (mu.square().sum() + logvar.sum()).backward()
+    mu_cuda, logvar_cuda = twin(points.cuda())
+    (mu_cuda.square().sum() + logvar_cuda.sum()).backward()
+    torch.testing.assert_close(mu_cuda.cpu(), mu, rtol=1e-9, atol=1e-11)
+    torch.testing.assert_close(logvar_cuda.cpu(), logvar, rtol=1e-9, atol=1e-11)
+    for (name, p), p_cuda in zip(encoder.named_parameters(), twin.parameters()):
+        torch.testing.assert_close(p_cuda.grad.cpu(), p.grad, rtol=1e-7, atol=1e-9, msg=name)
+
+
 def test_duplicated_points_give_the_parameters_the_same_gradients() -> None:
     # amax splits the gradient between tied maxima, the fused layer gives it to one of them;
     # the tied rows are equal, so the parameters cannot tell.

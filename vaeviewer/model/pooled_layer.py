@@ -40,10 +40,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-__all__ = ["POOL_BLOCK_BYTES", "can_fuse", "max_pooled_conv_bn_relu", "reference_conv_bn_relu_max"]
+from vaeviewer.model.blocks import block_bytes
 
-#: Largest block of features ``y`` the forward pass computes at once.
-POOL_BLOCK_BYTES = 8 * 2**20
+__all__ = ["can_fuse", "max_pooled_conv_bn_relu", "reference_conv_bn_relu_max"]
 
 
 def reference_conv_bn_relu_max(x: Tensor, conv: nn.Conv1d, bn: nn.BatchNorm1d) -> Tensor:
@@ -162,22 +161,33 @@ class _MaxPooledConvBnRelu(torch.autograd.Function):
         # Rows where gamma < 0 are flipped, so that one max finds max(y) or min(y) as the pooling needs.
         sign = torch.where(gamma < 0, -1.0, 1.0).to(dtype)
         signed_weight = weight * sign[:, None]
-        rows = max(1, POOL_BLOCK_BYTES // (channels * x.element_size()))
+        # Features y in blocks of at most block_bytes: whole clouds (several at once) where one
+        # fits, else runs of points of one cloud.
+        budget = block_bytes(x.device)
+        cloud_bytes = channels * points * x.element_size()
         best_rows, where_rows = [], []
-        for b in range(batch):
-            best = where = None
-            for start in range(0, points, rows):
-                # (C, rows): the max runs along the contiguous axis, the fast one.
-                value, index = torch.mm(signed_weight, x[b, start : start + rows].T).max(dim=1)
-                if best is None:
-                    best, where = value, index
-                else:
-                    better = value > best
-                    best = torch.where(better, value, best)
-                    where = torch.where(better, index + start, where)
-            best_rows.append(best)
-            where_rows.append(where)
-        best, where = torch.stack(best_rows), torch.stack(where_rows)
+        if cloud_bytes <= budget:
+            clouds = max(1, budget // cloud_bytes)
+            for first in range(0, batch, clouds):
+                # (clouds, C, N): the max runs along the contiguous axis, the fast one.
+                value, index = torch.matmul(signed_weight, x[first : first + clouds].transpose(1, 2)).max(dim=2)
+                best_rows.append(value)
+                where_rows.append(index)
+        else:
+            rows = max(1, budget // (channels * x.element_size()))
+            for b in range(batch):
+                best = where = None
+                for start in range(0, points, rows):
+                    value, index = torch.mm(signed_weight, x[b, start : start + rows].T).max(dim=1)
+                    if best is None:
+                        best, where = value, index
+                    else:
+                        better = value > best
+                        best = torch.where(better, value, best)
+                        where = torch.where(better, index + start, where)
+                best_rows.append(best[None])
+                where_rows.append(where[None])
+        best, where = torch.cat(best_rows), torch.cat(where_rows)
         selected = best * sign  # y at the pooled point
 
         total = batch * points
@@ -220,12 +230,10 @@ class _MaxPooledConvBnRelu(torch.autograd.Function):
         # The ReLU passes the gradient where its output is positive; the max sends it to one point.
         grad_z = grad_out * (out > 0)
         # The pooled y-hat; where gamma == 0 every point ties, amax spreads the gradient over all of
-        # them, and what gamma sees is the cloud's mean y-hat.
-        y_hat = normalised
-        zero_gamma = gamma == 0
-        if bool(zero_gamma.any()):
-            mean_y_hat = ((x_mean_per_cloud @ weight.double().T).to(dtype) - mean) * invstd
-            y_hat = torch.where(zero_gamma, mean_y_hat, normalised)
+        # them, and what gamma sees is the cloud's mean y-hat. (Computed for every channel rather
+        # than asking whether any gamma is 0: that question would wait for a GPU to catch up.)
+        mean_y_hat = ((x_mean_per_cloud @ weight.double().T).to(dtype) - mean) * invstd
+        y_hat = torch.where(gamma == 0, mean_y_hat, normalised)
         grad_gamma = (grad_z * y_hat).sum(dim=0)
         grad_beta = grad_z.sum(dim=0)
 
