@@ -2,7 +2,8 @@
 
 :class:`LeakCheck` takes a snapshot when made and lists, on :meth:`LeakCheck.problems`,
 what appeared since and is still there: worker threads, Python threads, pyvista
-plotters, visible windows, active timers, and optionally widgets and VTK objects.
+plotters, off-screen renderers, visible windows, active timers, and optionally
+widgets and VTK objects.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import gc
 import threading
 from collections import Counter
+
+from vaeviewer.render.offscreen import open_renderers
 
 __all__ = ["LeakCheck", "active_timers", "live_vtk_objects"]
 
@@ -63,6 +66,7 @@ class LeakCheck:
         self._plotters = plotter_module._ALL_PLOTTERS
         self.threads = {t.ident for t in threading.enumerate()}
         self.plotters = set(self._plotters)
+        self.renderers = open_renderers()
         self.widgets: Counter[str] | None = None
         self.vtk: Counter[str] | None = None
         if widgets:
@@ -92,6 +96,9 @@ class LeakCheck:
         plotters = set(self._plotters) - self.plotters
         if plotters:
             problems.append(f"{len(plotters)} pyvista plotter(s) left open")
+        renderers = open_renderers() - self.renderers
+        if renderers > 0:
+            problems.append(f"{renderers} off-screen renderer(s) left open")
         windows = [type(w).__name__ for w in self.app.topLevelWidgets() if w.isVisible()]
         if windows:
             problems.append(f"windows left open: {windows}")

@@ -161,7 +161,8 @@ def test_the_window_stays_responsive_while_exporting(dialog, qtbot, tmp_path):
     timer.start()
     try:
         started = time.perf_counter()
-        _export(dialog, qtbot, tmp_path / "h.gif", size=256, steps_box=24)
+        # 96 frames: long enough (a few hundred ms) for the 10 ms timer to tick between many of them.
+        _export(dialog, qtbot, tmp_path / "h.gif", size=256, steps_box=96)
     finally:
         timer.stop()
     ticks = np.array(ticks)

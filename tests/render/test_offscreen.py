@@ -19,6 +19,7 @@ from tests.render.pixels import (
     y_up_to_z_up,
 )
 from vaeviewer.render import CAMERA_DIRECTIONS, INPUT_GREY, CloudLayer, OffscreenRenderer
+from vaeviewer.render.offscreen import open_renderers
 
 
 def test_frames_update_the_same_actor_in_place() -> None:
@@ -26,12 +27,12 @@ def test_frames_update_the_same_actor_in_place() -> None:
     kept = second.copy()
     with OffscreenRenderer((96, 96)) as renderer:
         a = renderer.render([CloudLayer(first, (0.0, 0.0, 1.0), 3.0)])
-        actor, mesh = renderer._actors[0].actor, renderer._actors[0].mesh
+        actor, poly = renderer._actors[0].actor, renderer._actors[0].poly
         b = renderer.render([CloudLayer(second, (1.0, 0.0, 0.0), 3.0, style="points")])
-        assert renderer._actors[0].actor is actor and renderer._actors[0].mesh is mesh, "same count: updated in place"
+        assert renderer._actors[0].actor is actor and renderer._actors[0].poly is poly, "same count: updated in place"
         c = renderer.render([CloudLayer(sphere(300, 2) * 0.2, (0.0, 0.6, 0.0), 3.0)])
         assert renderer._actors[0].actor is not actor, "another count: a new actor"
-        props = renderer._plotter.renderer.GetViewProps().GetNumberOfItems()
+        props = renderer._renderer.GetViewProps().GetNumberOfItems()
     assert np.array_equal(second, kept), "the caller's points are copied, never written"
     assert extent(drawn(b))[1] > extent(drawn(a))[1] + 10, "the new points are drawn"
     red = b[..., 0].astype(int) - b[..., 2] > 100
@@ -143,31 +144,31 @@ def test_a_thousand_frames_grow_neither_memory_nor_vtk_objects() -> None:
         for i in range(50):
             frame(i)
         memory, objects = _resident_mb(), _live_vtk_objects()
-        props = renderer._plotter.renderer.GetViewProps().GetNumberOfItems()
+        props = renderer._renderer.GetViewProps().GetNumberOfItems()
         for i in range(1000):
             frame(i)
         grown_memory, grown_objects = _resident_mb() - memory, _live_vtk_objects() - objects
-        assert renderer._plotter.renderer.GetViewProps().GetNumberOfItems() == props
+        assert renderer._renderer.GetViewProps().GetNumberOfItems() == props
     print(f"1000 frames: resident memory {grown_memory:+.1f} MB, live VTK objects {grown_objects:+d}")
     assert grown_memory < 30
     assert grown_objects <= 0
 
 
-def test_close_releases_the_plotter() -> None:
-    import pyvista as pv
+def test_close_releases_the_render_window() -> None:
+    from vtkmodules.vtkRenderingCore import vtkRenderWindow
 
-    def plotters() -> int:
+    def windows() -> int:
         gc.collect()
-        # type(), not isinstance(): pyvista's weak proxies of a plotter pass for plotters.
-        return sum(type(o) is pv.Plotter for o in gc.get_objects())
+        # The VTK objects Python holds are the wrappers the garbage collector tracks.
+        return sum(issubclass(type(o), vtkRenderWindow) for o in gc.get_objects())
 
-    before = plotters()
+    before, open_before = windows(), open_renderers()
     renderer = OffscreenRenderer((64, 64))
     renderer.render([CloudLayer(sphere(100, 5), INPUT_GREY)], "title")
-    assert plotters() == before + 1
+    assert windows() == before + 1 and open_renderers() == open_before + 1
     renderer.close()
     renderer.close()  # twice is harmless
-    assert renderer.closed and plotters() == before
+    assert renderer.closed and windows() == before and open_renderers() == open_before
     with pytest.raises(RuntimeError, match="closed"):
         renderer.render([])
 
@@ -215,10 +216,27 @@ def test_the_first_render_turns_multisampling_off_on_a_software_rasteriser() -> 
     try:
         assert renderer.multisampling is None
         renderer.render([CloudLayer(np.random.default_rng(0).random((50, 3)), INPUT_GREY)])
-        state = renderer._plotter.ren_win.GetState()
+        state = renderer._window.GetState()
         software = is_software_renderer(f"{state.GetRenderer()} {state.GetVendor()}")
         assert renderer.multisampling is (not software)
         if software:  # this machine's Mesa: frames are not drawn 8 times over
-            assert renderer._plotter.ren_win.GetMultiSamples() == 0
+            assert renderer._window.GetMultiSamples() == 0
     finally:
         renderer.close()
+
+
+def test_colours_are_triples_hex_or_css_names() -> None:
+    from vaeviewer.render.offscreen import rgb
+
+    assert rgb((0.1, 0.2, 0.3)) == (0.1, 0.2, 0.3)
+    assert rgb("#ff8000") == (1.0, 128 / 255, 0.0)
+    assert rgb("White") == (1.0, 1.0, 1.0)
+    for bad in ("#ff80", "#gg0000", "no such colour", (1.0, 2.0, 0.0), (0.5, 0.5)):
+        with pytest.raises(ValueError):
+            rgb(bad)
+
+
+def test_a_dark_background_gets_white_text() -> None:
+    with OffscreenRenderer((96, 96), background="black") as renderer:
+        image = renderer.render([], "TITLE")
+    assert image[:30].max() > 200 and image[40:].max() < 30, "white title on black, nothing else"

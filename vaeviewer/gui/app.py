@@ -88,7 +88,35 @@ def run_app(
         if not target.parent.resolve().is_dir():
             raise OptionError(f"--screenshot {screenshot}: folder {target.parent} does not exist")
     check_display()
+    from vaeviewer.gui.heap import collector_paused
 
+    # Imports and the window's construction add hundreds of thousands of long-lived objects; the
+    # garbage collector would scan them all several times over while they arrive.
+    with collector_paused():
+        window, app = _open_window(data, checkpoint, up=up, panel=panel, settings_file=settings_file, split=split,
+                                   index=index, pair=pair, run=run)
+    from PySide6.QtCore import QTimer
+
+    status = {"code": 0}
+    if screenshot is not None:
+        _take_screenshot_when_ready(window, screenshot, panel, status)
+
+    # Qt's event loop does not let Python see Ctrl-C; a slow timer gives it the chance to.
+    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
+    ticker = QTimer(window)
+    ticker.timeout.connect(lambda: None)
+    ticker.start(250)
+    try:
+        app.exec()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        ticker.stop()
+    return status["code"]
+
+
+def _open_window(data: str, checkpoint: str | None, *, up: str | None, panel: str | None, settings_file: str | None,
+                 split: str | None, index: int | None, pair: Sequence[int] | None, run: str | None) -> tuple[Any, Any]:
+    """The session on ``data`` (and ``checkpoint``), the application and the shown main window."""
     from vaeviewer.workflows.session import ViewerSession
 
     session = ViewerSession()
@@ -119,22 +147,7 @@ def run_app(
     if checkpoint is None:
         # After the first shape is on screen: loading torch and the model takes a second or two.
         QTimer.singleShot(0, lambda: window.open_checkpoint(None))
-
-    status = {"code": 0}
-    if screenshot is not None:
-        _take_screenshot_when_ready(window, screenshot, panel, status)
-
-    # Qt's event loop does not let Python see Ctrl-C; a slow timer gives it the chance to.
-    previous = signal.signal(signal.SIGINT, lambda *_: window.close())
-    ticker = QTimer(window)
-    ticker.timeout.connect(lambda: None)
-    ticker.start(250)
-    try:
-        app.exec()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        ticker.stop()
-    return status["code"]
+    return window, app
 
 
 def _choose_shapes(session: Any, split: str | None, index: int | None, pair: Sequence[int] | None) -> None:

@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
 )
 
 from vaeviewer.errors import OptionError, VaeviewerError
+from vaeviewer.gui.heap import freeze_long_lived
 from vaeviewer.gui.workers import GeneratorWorker
 from vaeviewer.render.animation import LAYOUTS, animation_size, playback_order
 from vaeviewer.render.writers import AnimationWriter, open_animation_writer
@@ -415,6 +416,7 @@ class ExportDialog(QDialog):
             pingpong=options["pingpong"], up=options["up"], labels=options["labels"], control=self._control,
         )
         self._writer = None  # the generator owns it now, and closes it however it ends
+        freeze_long_lived()  # no full garbage collection of the whole process between two frames
         self._tick.start()
 
     def _step(self) -> None:

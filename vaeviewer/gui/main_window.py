@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from vaeviewer import __version__
 from vaeviewer.errors import VaeviewerError
+from vaeviewer.gui.heap import freeze_long_lived
 from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.viewport import THEMES, Viewport
 from vaeviewer.render.offscreen import CAMERA_DIRECTIONS, CLOUD_STYLES
@@ -149,6 +150,7 @@ class MainWindow(QMainWindow):
         self._on_dataset()
         self._on_model()
         self.activate_panel("dataset")
+        freeze_long_lived()  # what start-up made lives as long as the window: never scan it again
 
     def _session_callbacks(self) -> list[tuple[Any, Any]]:
         events = self.session.events
@@ -234,6 +236,7 @@ class MainWindow(QMainWindow):
             return
         config = session.model.config
         name = Path(session.checkpoint_path).name if session.checkpoint_path else "model"
+        freeze_long_lived()  # torch's modules and the model's tensors, loaded just now, live on too
         self._model_label.setText(f"{name} · {config.num_points} points · latent {config.latent_dim}")
         self._model_label.setToolTip(session.checkpoint_path)
         self._device_label.setText(_device_text(session.model))

@@ -1,17 +1,25 @@
-"""One reused off-screen plotter that turns point clouds into images.
+"""One reused off-screen render window that turns point clouds into images.
 
-:class:`OffscreenRenderer` keeps one plotter for its whole life and, frame after
-frame, one actor per layer: a new frame copies the points (and values) into the
-arrays VTK already holds and changes only the actors' properties. An actor is
-made again only when its layer's number of points changes. A long animation or
-a thousand thumbnails therefore neither allocate VTK objects per frame nor grow
-in memory.
+:class:`OffscreenRenderer` keeps one VTK render window for its whole life and,
+frame after frame, one actor per layer: a new frame copies the points (and
+values) into the arrays VTK already holds and changes only the actors'
+properties. An actor is made again only when its layer's number of points
+changes. A long animation or a thousand thumbnails therefore neither allocate
+VTK objects per frame nor grow in memory.
+
+It is built on VTK directly rather than on a pyvista ``Plotter``: the plotter's
+set-up (theme, interactor, a dozen helper objects) and its screenshot path
+were half of a 24-frame GIF export, and the CLI's pictures then need no
+import of pyvista's plotting layer. The picture is the one pyvista would make:
+the same five-light kit following the camera, parallel projection, 8-sample
+multisampling on a GPU.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +54,15 @@ CLOUD_STYLES = ("spheres", "points")
 
 #: The up axes clouds come with: ``y`` (ShapeNet, PointNet's h5, the built-in set), ``z`` (raw ModelNet).
 UP_AXES = ("y", "z")
+
+# The renderers not closed yet (what a leak check of the window's tests looks at).
+_OPEN: weakref.WeakSet = weakref.WeakSet()
+
+
+def open_renderers() -> int:
+    """How many :class:`OffscreenRenderer` are alive and not closed."""
+    return len(_OPEN)
+
 
 # Clouds are scaled to the unit sphere: one fixed parallel scale frames every cloud alike, so
 # that sizes compare between pictures (a camera reset would blow small clouds up).
@@ -177,10 +194,40 @@ class CloudLayer:
 class _Actor:
     """What the renderer keeps of one layer between frames."""
 
-    mesh: Any  # pyvista.PolyData whose point arrays are overwritten frame after frame
+    points: np.ndarray  # (n, 3) float32 that VTK's points use without a copy, overwritten frame after frame
+    poly: Any  # vtkPolyData of the points, one vertex each
     actor: Any  # vtkActor
+    values: np.ndarray | None = None  # (n,) float32 behind the point data's scalars, made on first use
     table: Any = None  # vtkLookupTable of the layer's colour map, made on first use
     cmap: str = ""
+
+
+def rgb(color: str | tuple[float, float, float]) -> tuple[float, float, float]:
+    """An RGB triple in [0, 1] from a triple, ``#rrggbb`` or a CSS colour name ("white", "grey"...).
+
+    Raises
+    ------
+    ValueError
+        For anything else.
+    """
+    if isinstance(color, str):
+        text = color.strip()
+        if text.startswith("#") and len(text) == 7:
+            try:
+                return tuple(int(text[k : k + 2], 16) / 255.0 for k in (1, 3, 5))  # type: ignore[return-value]
+            except ValueError:
+                pass
+        else:
+            from vtkmodules.vtkCommonColor import vtkNamedColors
+
+            names = vtkNamedColors()
+            if names.ColorExists(text.lower()):
+                return tuple(names.GetColor3d(text.lower()))  # type: ignore[return-value]
+        raise ValueError(f"unknown colour {color!r}")
+    values = tuple(float(v) for v in color)
+    if len(values) != 3 or not all(0.0 <= v <= 1.0 for v in values):
+        raise ValueError(f"a colour needs three values in [0, 1], got {color!r}")
+    return values  # type: ignore[return-value]
 
 
 class OffscreenRenderer:
@@ -207,18 +254,34 @@ class OffscreenRenderer:
         self.view = view
         self.up = up
         configure_headless()
-        import pyvista as pv
+        # The OpenGL classes behind vtkRenderWindow and the text rendering register themselves
+        # with VTK's object factory on import.
+        import vtkmodules.vtkRenderingFreeType  # noqa: F401
+        import vtkmodules.vtkRenderingOpenGL2  # noqa: F401
+        from vtkmodules.vtkCommonCore import vtkUnsignedCharArray
         from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+        from vtkmodules.vtkRenderingCore import vtkLightKit, vtkRenderer, vtkRenderWindow
 
-        self._pv = pv
         self._multisampling: bool | None = None
         self._size = (int(size[0]), int(size[1]))
-        self._plotter = pv.Plotter(off_screen=True, window_size=list(self._size))
-        self._plotter.set_background(background)
-        self._plotter.enable_parallel_projection()
-        self._text_color = (1.0, 1.0, 1.0) if pv.Color(background).float_rgb[1] < 0.5 else (0.0, 0.0, 0.0)
+        background_rgb = rgb(background)
+        self._window = vtkRenderWindow()
+        self._window.SetOffScreenRendering(1)
+        self._window.SetSize(*self._size)
+        self._window.SetMultiSamples(8)  # kept on a GPU; see _choose_multisampling
+        self._renderer = vtkRenderer()
+        self._renderer.SetBackground(*background_rgb)
+        self._window.AddRenderer(self._renderer)
+        # pyvista's (and the window's) lighting: a key, fill, two back and a head light, moving
+        # with the camera.
+        self._renderer.AutomaticLightCreationOff()
+        vtkLightKit().AddLightsToRenderer(self._renderer)
+        self._renderer.LightFollowCameraOn()
+        self._renderer.GetActiveCamera().ParallelProjectionOn()
+        self._pixels = vtkUnsignedCharArray()
+        self._text_color = (1.0, 1.0, 1.0) if background_rgb[1] < 0.5 else (0.0, 0.0, 0.0)
         self._actors: list[_Actor] = []
-        renderer = self._plotter.renderer
+        renderer = self._renderer
         # Texts and colour bar are made once and only changed afterwards, like the clouds.
         self._title = self._text_actor(top=True)
         self._caption = self._text_actor(top=False)
@@ -229,6 +292,7 @@ class OffscreenRenderer:
         for prop in (self._title, self._caption, self._bar, self._bar_title):
             prop.SetVisibility(False)
             renderer.AddViewProp(prop)
+        _OPEN.add(self)
 
     @property
     def view(self) -> str:
@@ -259,8 +323,8 @@ class OffscreenRenderer:
 
     @property
     def closed(self) -> bool:
-        """Whether :meth:`close` has released the plotter."""
-        return self._plotter is None
+        """Whether :meth:`close` has released the render window."""
+        return self._window is None
 
     def render(self, layers: list[CloudLayer], title: str = "", azimuth: float = 0.0, *, caption: str = "") -> np.ndarray:
         """Draw ``layers`` (replacing what was drawn before) and return the image.
@@ -281,7 +345,7 @@ class OffscreenRenderer:
         numpy.ndarray
             uint8 (height, width, 3).
         """
-        if self._plotter is None:
+        if self._window is None:
             raise RuntimeError("the renderer is closed")
         for k, layer in enumerate(layers):
             self._draw(k, layer)
@@ -294,8 +358,12 @@ class OffscreenRenderer:
         self._frame_camera(azimuth)
         if self._multisampling is None:
             self._choose_multisampling()
-        self._plotter.render()
-        return np.asarray(self._plotter.screenshot(return_img=True))[..., :3]
+        self._window.Render()
+        width, height = self._size
+        # The back buffer, where the frame was drawn; OpenGL's rows run bottom to top.
+        self._window.GetPixelData(0, 0, width - 1, height - 1, 0, self._pixels, 0)
+        image = _as_numpy(self._pixels).reshape(height, width, 3)
+        return image[::-1].copy()
 
     @property
     def multisampling(self) -> bool | None:
@@ -305,12 +373,12 @@ class OffscreenRenderer:
     def _choose_multisampling(self) -> None:
         """Keep multisampling on a GPU, turn it off on a software rasteriser (once, at the first render).
 
-        Mesa's llvmpipe renders every frame 8 times over with pyvista's default of
-        8 samples: 2,048 shaded points at 512 x 512 took 46 ms a frame with it and
+        Mesa's llvmpipe renders every frame 8 times over with 8 samples (pyvista's
+        default, which the window's viewport also starts from): 2,048 shaded points at 512 x 512 took 46 ms a frame with it and
         10 ms without (2-core Xeon), the cost that dominated a GIF export. The
         window's viewport makes the same choice.
         """
-        window = self._plotter.ren_win
+        window = self._window
         window.Initialize()  # creates the OpenGL context without rendering (a render at 8 samples: ~50 ms)
         # An off-screen window cannot ReportCapabilities() ("display id not set"); its state knows.
         state = window.GetState()
@@ -320,10 +388,11 @@ class OffscreenRenderer:
 
     def _draw(self, k: int, layer: CloudLayer) -> None:
         points = np.asarray(layer.points, dtype=np.float32)
-        if k < len(self._actors) and self._actors[k].mesh.n_points == len(points):
+        if k < len(self._actors) and len(self._actors[k].points) == len(points):
             kept = self._actors[k]
-            # Copy into the array VTK already holds; pyvista marks it modified.
-            kept.mesh.points[:] = points
+            # Copy into the array VTK already holds, and tell VTK that it changed.
+            kept.points[:] = points
+            kept.poly.GetPoints().Modified()
         else:
             kept = self._make_actor(k, points)
         actor = kept.actor
@@ -336,15 +405,19 @@ class OffscreenRenderer:
         mapper = actor.GetMapper()
         if layer.scalars is None:
             mapper.ScalarVisibilityOff()
-            prop.SetColor(self._pv.Color(layer.color).float_rgb)
+            prop.SetColor(rgb(layer.color))
         else:
-            values = np.asarray(layer.scalars, dtype=np.float32)
-            data = kept.mesh.point_data
-            if "values" in data:
-                data["values"][:] = values
+            values = np.asarray(layer.scalars, dtype=np.float32).reshape(-1)
+            if kept.values is None:
+                from vtkmodules.util.numpy_support import numpy_to_vtk
+
+                kept.values = values.copy()
+                array = numpy_to_vtk(kept.values, deep=False)
+                array.SetName("values")
+                kept.poly.GetPointData().SetScalars(array)
             else:
-                data.set_array(values.copy(), "values")
-                data.active_scalars_name = "values"
+                kept.values[:] = values
+                kept.poly.GetPointData().GetScalars().Modified()
             if kept.cmap != layer.cmap:
                 kept.table, kept.cmap = colormap_table(layer.cmap), layer.cmap
                 mapper.SetLookupTable(kept.table)
@@ -357,20 +430,34 @@ class OffscreenRenderer:
 
     def _make_actor(self, k: int, points: np.ndarray) -> _Actor:
         """A new actor for layer ``k`` (replacing one whose point count differed)."""
+        from vtkmodules.util.numpy_support import numpy_to_vtk
+        from vtkmodules.vtkCommonCore import VTK_ID_TYPE, vtkPoints
+        from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
         from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
-        renderer = self._plotter.renderer
+        renderer = self._renderer
         if k < len(self._actors):
             renderer.RemoveViewProp(self._actors[k].actor)
         # A private copy: frames overwrite it in place, and must not overwrite the caller's array.
-        mesh = self._pv.PolyData(points.copy())
+        # VTK reads it without a copy of its own (deep=False); _Actor keeps it alive.
+        own = np.array(points, dtype=np.float32, order="C", copy=True).reshape(-1, 3)
+        vtk_points = vtkPoints()
+        vtk_points.SetData(numpy_to_vtk(own, deep=False))
+        count = len(own)
+        id_type = np.int64 if VTK_ID_TYPE == 16 else np.int32
+        vertices = vtkCellArray()  # one vertex cell per point
+        vertices.SetData(numpy_to_vtk(np.arange(count + 1, dtype=id_type), deep=True, array_type=VTK_ID_TYPE),
+                         numpy_to_vtk(np.arange(count, dtype=id_type), deep=True, array_type=VTK_ID_TYPE))
+        poly = vtkPolyData()
+        poly.SetPoints(vtk_points)
+        poly.SetVerts(vertices)
         mapper = vtkPolyDataMapper()
-        mapper.SetInputData(mesh)
+        mapper.SetInputData(poly)
         mapper.ScalarVisibilityOff()
         actor = vtkActor()
         actor.SetMapper(mapper)
         renderer.AddViewProp(actor)
-        kept = _Actor(mesh, actor)
+        kept = _Actor(own, poly, actor)
         if k < len(self._actors):
             self._actors[k] = kept
         else:
@@ -446,27 +533,35 @@ class OffscreenRenderer:
 
     def _frame_camera(self, azimuth: float = 0.0) -> None:
         position, up = camera_pose(self.view, self.up, azimuth)
-        camera = self._plotter.camera
-        camera.focal_point = (0.0, 0.0, 0.0)
-        camera.position = position
-        camera.up = up
-        camera.parallel_scale = PARALLEL_SCALE
-        self._plotter.renderer.ResetCameraClippingRange()
+        camera = self._renderer.GetActiveCamera()
+        camera.SetFocalPoint(0.0, 0.0, 0.0)
+        camera.SetPosition(*position)
+        camera.SetViewUp(*up)
+        camera.SetParallelScale(PARALLEL_SCALE)
+        self._renderer.ResetCameraClippingRange()
 
     def close(self) -> None:
-        """Release the plotter and its VTK objects; closing twice is harmless."""
-        if self._plotter is None:
+        """Release the render window (its OpenGL context) and the VTK objects; closing twice is harmless."""
+        if self._window is None:
             return
+        _OPEN.discard(self)
+        self._renderer.RemoveAllViewProps()
         self._actors.clear()
         self._title = self._caption = self._bar = self._bar_title = None
-        self._plotter.close()
-        self._plotter = None
+        self._window.RemoveRenderer(self._renderer)
+        self._window.Finalize()
+        self._window = self._renderer = self._pixels = None
 
     def __enter__(self) -> "OffscreenRenderer":
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _as_numpy(array: Any) -> np.ndarray:
+    """A uint8 view of a VTK unsigned-char array's memory (VTK arrays export the buffer protocol)."""
+    return np.frombuffer(memoryview(array), dtype=np.uint8)
 
 
 @functools.lru_cache(maxsize=256)  # an animation sets the same few titles frame after frame
