@@ -49,7 +49,7 @@ $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 
 install-bench: $(VENV)/.installed-bench
 
-# The benchmark suite (results go to BENCHMARKS.md, about 25 minutes); bench-quick is a smoke run of
+# The benchmark suite (results go to BENCHMARKS.md, about 10 minutes); bench-quick is a smoke run of
 # every probe in under two minutes that writes to a temporary file. `make test` runs neither.
 # Window figures run under xvfb-run on a machine without a display (`make headless-deps`).
 bench: install-bench headless-deps

@@ -223,7 +223,7 @@ def _title_band(renderer: OffscreenRenderer, title: str, width: int) -> np.ndarr
 def shape_grid_image(
     clouds: Sequence[np.ndarray], captions: Sequence[str], columns: int = 6, cell: int = 200, up: str = "y"
 ) -> np.ndarray:
-    """A grid of clouds, each with its caption, drawn with one plotter.
+    """A grid of clouds, each with its caption, drawn with one off-screen renderer.
 
     Parameters
     ----------

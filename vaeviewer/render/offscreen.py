@@ -114,9 +114,9 @@ def configure_headless() -> None:
     """
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("VTK_DEFAULT_OPENGL_WINDOW", "vtkEGLRenderWindow")
-    # pyvista's first Plotter opens a throwaway OpenGL window only to decide whether to warn that
-    # there is no X server (80-130 ms on Mesa's llvmpipe, a fifth of a 24-frame GIF export); an
-    # off-screen renderer needs no X server, and a failure to render is reported by VTK itself.
+    # For pyvista's plotters in the same process: the first one opens a throwaway OpenGL window only
+    # to decide whether to warn that there is no X server (80-130 ms on Mesa's llvmpipe); rendering
+    # needs none off screen, and a failure to render is reported by VTK itself.
     os.environ.setdefault("ALLOW_PLOTTING", "true")
 
 
@@ -231,7 +231,7 @@ def rgb(color: str | tuple[float, float, float]) -> tuple[float, float, float]:
 
 
 class OffscreenRenderer:
-    """Render clouds to RGB images with one plotter that is reused for every frame.
+    """Render clouds to RGB images with one render window that is reused for every frame.
 
     VTK objects belong to the thread that made them: create, use and close a
     renderer on one thread (the GUI thread in the window).

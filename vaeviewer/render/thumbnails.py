@@ -1,7 +1,7 @@
-"""Small pictures of many shapes: rendered with one plotter, cached as PNG files on disk.
+"""Small pictures of many shapes: rendered with one off-screen renderer, cached as PNG files on disk.
 
 The data-set browser shows a thumbnail per shape. Rendering one takes a few
-milliseconds once a plotter exists (making the plotter takes far longer), so
+milliseconds once a renderer exists (making its OpenGL context takes far longer), so
 :func:`render_thumbnails` and :class:`ThumbnailCache` draw every picture with
 one reused :class:`~vaeviewer.render.offscreen.OffscreenRenderer`, and the
 cache keeps the pictures under the user's cache folder so that a data set opens
@@ -41,7 +41,7 @@ so that cached pictures of the old look are drawn again."""
 
 
 class ThumbnailRenderer:
-    """Square pictures of clouds, one after the other, from one plotter.
+    """Square pictures of clouds, one after the other, from one off-screen renderer.
 
     Grey shaded points seen from the isometric preset, on white. VTK rendering
     must stay on the thread that created the renderer.
@@ -71,7 +71,7 @@ class ThumbnailRenderer:
         return self._renderer.render([CloudLayer(cloud, INPUT_GREY, self._point_size)], caption)
 
     def close(self) -> None:
-        """Release the plotter."""
+        """Release the renderer."""
         self._renderer.close()
 
     def __enter__(self) -> "ThumbnailRenderer":
@@ -84,7 +84,7 @@ class ThumbnailRenderer:
 def render_thumbnails(
     clouds: Iterable[np.ndarray], size: int = 128, up: str = "y", captions: Sequence[str] | None = None
 ) -> list[np.ndarray]:
-    """Pictures of many clouds, drawn with one plotter.
+    """Pictures of many clouds, drawn with one off-screen renderer.
 
     Parameters
     ----------
@@ -201,7 +201,7 @@ class ThumbnailCache:
     on a worker); files are written under a unique name and renamed into place,
     so no reader sees half a file. Rendering (:meth:`get_or_render`,
     :meth:`get_many` on a miss) uses VTK, which must stay on one thread: the
-    first thread that renders owns the plotter (the GUI thread in the app), and
+    first thread that renders owns the renderer (the GUI thread in the app), and
     a render from another thread raises :class:`RuntimeError`.
 
     Parameters
@@ -311,7 +311,7 @@ class ThumbnailCache:
     def get_many(
         self, key: ThumbnailKey, indices: Iterable[int], cloud_loader: Callable[[int], np.ndarray]
     ) -> list[np.ndarray]:
-        """The thumbnails of several shapes, drawing the missing ones with one plotter.
+        """The thumbnails of several shapes, drawing the missing ones with one off-screen renderer.
 
         Parameters
         ----------
@@ -352,7 +352,7 @@ class ThumbnailCache:
             shutil.rmtree(folder, ignore_errors=True)
 
     def close(self) -> None:
-        """Release the plotter (on the thread that rendered); the files stay."""
+        """Release the renderer (on the thread that rendered); the files stay."""
         with self._lock:
             renderer, self._renderer, self._render_thread = self._renderer, None, None
         if renderer is not None:

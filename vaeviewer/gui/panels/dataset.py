@@ -493,7 +493,7 @@ class DatasetPanel(Panel):
         )
 
     def shutdown(self) -> None:
-        """Stop the timers and the thumbnail worker, release the thumbnail plotter."""
+        """Stop the timers and the thumbnail worker, release the thumbnail renderer."""
         events = self.session.events
         events.dataset.disconnect(self._on_dataset)
         events.split.disconnect(self._on_split)

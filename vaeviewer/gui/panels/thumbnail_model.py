@@ -320,7 +320,7 @@ class ThumbnailLoader(QObject):
         return len(self._requested)
 
     def shutdown(self) -> None:
-        """Stop the timer and the worker (waiting for it) and release the plotter."""
+        """Stop the timer and the worker (waiting for it) and release the off-screen renderer."""
         self._timer.stop()
         self._stop_worker()
         for worker in self._retired:
