@@ -1,4 +1,4 @@
-"""Rendering of point clouds with pyvista/VTK, without Qt and without torch.
+"""Rendering of point clouds with VTK, without Qt and without torch.
 
 Used by the command line (``reconstruct --out``, ``inspect --grid``) and by the
 window (thumbnails, animations). Works with no display at all (EGL) and under

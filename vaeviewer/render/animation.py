@@ -1,6 +1,6 @@
 """Frames of an interpolation animation, rendered one at a time.
 
-numpy and pyvista only (no torch): the caller hands in the decoded clouds as
+numpy and VTK only (no torch): the caller hands in the decoded clouds as
 arrays. Two layouts:
 
 ``single``

@@ -52,7 +52,7 @@ def colormap_table(cmap: str, values: int = 256) -> Any:
     ValueError
         When matplotlib does not know ``cmap``.
     """
-    import matplotlib  # pyvista depends on it; loaded only when a cloud is coloured by values
+    import matplotlib  # a dependency of pyvista (the viewport); loaded only when a cloud is coloured by values
     from vtkmodules.vtkCommonCore import vtkLookupTable
 
     try:
