@@ -185,27 +185,8 @@ def step_profile(points: int, batch: int, device: str = "cpu", rows: int = 15) -
     import torch
     from torch.profiler import ProfilerActivity, profile
 
-    from vaeviewer.model import ModelConfig, PointCloudVAE, chamfer_distance, classifier_nll, kl_divergence
-    from vaeviewer.model.vae import LOGVAR_RANGE
-
     dev = torch.device(device)
-    torch.manual_seed(0)
-    model = PointCloudVAE(ModelConfig(num_points=points, num_classes=10)).to(dev).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
-    clouds = torch.rand(batch, points, 3, device=dev)
-    labels = torch.randint(0, 10, (batch,), device=dev)
-
-    def step() -> None:
-        mu, logvar = model.encoder(clouds)
-        logvar = logvar.clamp(*LOGVAR_RANGE)
-        reconstruction = model.decode(model.reparameterize(mu, logvar))
-        loss = chamfer_distance(reconstruction, clouds).mean() + 1e-5 * kl_divergence(mu, logvar, 0.2).mean()
-        loss = loss + classifier_nll(model.classifier(mu.detach()), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        float(loss)
-
+    step = _synthetic_step(points, batch, dev)
     for _ in range(3):
         step()
     cuda = dev.type == "cuda"
@@ -234,29 +215,11 @@ def malloc_step(points: int, batch: int, steps: int, keep: bool, reference: bool
     """
     import torch
 
-    from vaeviewer.model import ModelConfig, PointCloudVAE, chamfer_distance, classifier_nll, kl_divergence
-    from vaeviewer.model.vae import LOGVAR_RANGE
-
     if keep:
         from vaeviewer.training.memory import keep_freed_memory
 
         keep_freed_memory()
-    torch.manual_seed(0)
-    model = PointCloudVAE(ModelConfig(num_points=points, num_classes=10))
-    optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
-    clouds = torch.rand(batch, points, 3)
-    labels = torch.randint(0, 10, (batch,))
-    encode = model.encoder.forward_reference if reference else model.encoder
-
-    def step() -> None:
-        mu, logvar = encode(clouds)
-        logvar = logvar.clamp(*LOGVAR_RANGE)
-        reconstruction = model.decode(model.reparameterize(mu, logvar))
-        loss = chamfer_distance(reconstruction, clouds).mean() + 1e-5 * kl_divergence(mu, logvar, 0.2).mean()
-        loss = loss + classifier_nll(model.classifier(mu.detach()), labels)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+    step = _synthetic_step(points, batch, torch.device("cpu"), reference=reference)
 
     step()
     step()
@@ -301,3 +264,36 @@ def train_command_peak_rss(points: int, batch: int, steps: int) -> dict:
     finally:
         shutil.rmtree(out, ignore_errors=True)
     return {"peak_rss_mb": usage.ru_maxrss / 1024, "seconds": seconds, "load": load_average()}
+
+
+def _synthetic_step(points: int, batch: int, device, reference: bool = False):
+    """A step function training a fresh model on one batch of random clouds, as ``vaeviewer train`` steps.
+
+    Forward (the fused encoder, or the layers written out with ``reference``),
+    Chamfer + KL + classifier loss, backward, Adam; the loss is read back, as
+    the training loop does for its events.
+    """
+    import torch
+
+    from vaeviewer.model import ModelConfig, PointCloudVAE, chamfer_distance, classifier_nll, kl_divergence
+    from vaeviewer.model.vae import LOGVAR_RANGE
+
+    torch.manual_seed(0)
+    model = PointCloudVAE(ModelConfig(num_points=points, num_classes=10)).to(device).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-4)
+    clouds = torch.rand(batch, points, 3, device=device)
+    labels = torch.randint(0, 10, (batch,), device=device)
+    encode = model.encoder.forward_reference if reference else model.encoder
+
+    def step() -> None:
+        mu, logvar = encode(clouds)
+        logvar = logvar.clamp(*LOGVAR_RANGE)
+        reconstruction = model.decode(model.reparameterize(mu, logvar))
+        loss = chamfer_distance(reconstruction, clouds).mean() + 1e-5 * kl_divergence(mu, logvar, 0.2).mean()
+        loss = loss + classifier_nll(model.classifier(mu.detach()), labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        float(loss.detach())
+
+    return step
