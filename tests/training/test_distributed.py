@@ -8,6 +8,7 @@ looked at. OMP_NUM_THREADS=1 keeps two processes on two cores from fighting over
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import os
@@ -168,6 +169,8 @@ def _spawned_rank(rank: int, port: int, folder: str) -> None:
     torch.set_num_threads(1)
     os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE="2",
                       MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    importlib.import_module("torch.distributed.nn.functional")  # before the group, as join_process_group does
+
     dist.init_process_group("gloo")  # train() uses a group that exists, and leaves it to its creator
     try:
         report: dict[str, object] = {}
@@ -289,6 +292,35 @@ def test_two_processes_match_one_process_with_the_same_global_batch(
     one = load_checkpoint(single_folder / "last.pt").history
     assert two["train_chamfer"] == pytest.approx(one["train_chamfer"], rel=0.5)
     assert two["train_chamfer"][1] < two["train_chamfer"][0]  # it learns
+
+
+def _rank_that_joins_by_itself(rank: int, port: int, folder: str) -> None:
+    """One of two processes that let ``train()`` create the group and leave it, as under torchrun."""
+    import torch.distributed as dist
+
+    torch.set_num_threads(1)
+    os.environ.update(RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE="2",
+                      MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    before = len(os.listdir("/proc/self/task"))
+    end = list(train(TrainSettings(out_dir=f"{folder}/run", epochs=1, **TINY)))[-1].status
+    report = {"end": end, "threads": [before, len(os.listdir("/proc/self/task"))], "joined": dist.is_initialized()}
+    Path(folder, f"rank{rank}.json").write_text(json.dumps(report))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts threads in /proc/self/task")
+def test_leaving_the_group_ends_its_threads(tmp_path: Path) -> None:
+    """After ``train()`` leaves the group it created, gloo's worker threads are gone.
+
+    Left running (the group held by a torch module imported after it existed), one of them could
+    release a finished collective while the interpreter shuts down and abort the process: torchrun
+    then reported a failed run after everything had been saved.
+    """
+    torch.multiprocessing.spawn(_rank_that_joins_by_itself, args=(_free_port(), str(tmp_path)), nprocs=2, join=True)
+    for rank in range(2):
+        report = json.loads((tmp_path / f"rank{rank}.json").read_text())
+        assert report["end"] == "completed" and not report["joined"]
+        before, after = report["threads"]
+        assert after == before, f"rank {rank}: {after - before} threads left running"
 
 
 # --------------------------------------------------------------------- torchrun, as a user runs it

@@ -261,6 +261,7 @@ def join_process_group(device_name: str) -> Iterator[Ranks]:
         torch.cuda.set_device(device)
     created = not dist.is_initialized()
     if created:
+        _import_modules_that_bind_the_group()
         # env:// initialisation: MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE from torchrun.
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
     try:
@@ -274,6 +275,21 @@ def join_process_group(device_name: str) -> Iterator[Ranks]:
     finally:
         if created and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _import_modules_that_bind_the_group() -> None:
+    """Import, before the group exists, the torch modules that bind it as a default argument when imported.
+
+    ``torch.distributed.nn.functional`` (imported by the first
+    ``DistributedDataParallel``) gives ten functions ``group=group.WORLD``,
+    evaluated at import. Imported while the group exists, they hold it for the
+    life of the interpreter: ``destroy_process_group`` then leaves gloo's worker
+    threads running, and one that releases a finished collective while the
+    interpreter shuts down aborts the process ("terminate called without an
+    active exception", exit -6 after a run that saved everything). Imported
+    first, the defaults are None and leaving the group ends those threads.
+    """
+    import torch.distributed.nn.functional  # noqa: F401
 
 
 def per_process_batch(batch_size: int, world_size: int) -> int:
