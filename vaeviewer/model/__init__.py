@@ -15,6 +15,7 @@ from vaeviewer.model.classifier import LatentClassifier
 from vaeviewer.model.config import ModelConfig
 from vaeviewer.model.decoder import PointDecoder
 from vaeviewer.model.encoder import PointNetEncoder
+from vaeviewer.model.guard import exclusive, model_lock
 from vaeviewer.model.losses import (
     chamfer_distance,
     chamfer_per_point,
@@ -35,10 +36,12 @@ __all__ = [
     "build_model",
     "chamfer_distance",
     "chamfer_per_point",
+    "exclusive",
     "classifier_nll",
     "kl_divergence",
     "load_checkpoint",
     "load_model",
+    "model_lock",
     "nearest_neighbors",
     "save_checkpoint",
 ]

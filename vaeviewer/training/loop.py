@@ -46,6 +46,7 @@ from vaeviewer.model import (
     save_checkpoint,
 )
 from vaeviewer.model.checkpoint import remove_stale_temporaries
+from vaeviewer.model.guard import exclusive
 from vaeviewer.training.control import RunControl
 from vaeviewer.training.distributed import (
     SINGLE_PROCESS,
@@ -403,14 +404,10 @@ def _train(settings: TrainSettings, control: RunControl, resume: bool, ranks: Ra
     def make_preview(epoch: int) -> PreviewReady:
         # Eval mode on the latent mean draws no random numbers and updates no batch-norm
         # statistics, so a run with previews takes exactly the steps of one without.
-        was_training = model.training
-        model.eval()
-        try:
+        with exclusive(model):
             mu, _ = model.encode(preview_cloud)
             reconstruction = model.decode(mu)
             chamfer = float(chamfer_distance(reconstruction, preview_cloud).mean())
-        finally:
-            model.train(was_training)
         points, decoded = preview_cloud[0].cpu().numpy().copy(), reconstruction[0].cpu().numpy()
         points.flags.writeable = decoded.flags.writeable = False  # it crosses threads: nobody may change it
         return PreviewReady(epoch, global_step, points, decoded, chamfer)

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from vaeviewer.model import PointCloudVAE, chamfer_distance, kl_divergence
+from vaeviewer.model.guard import exclusive
 
 __all__ = ["CloudScores", "score_clouds"]
 
@@ -59,10 +60,8 @@ def score_clouds(
     unknown. The model's train/eval mode is restored afterwards.
     """
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
     chamfers, kls, predictions, latents = [], [], [], []
-    try:
+    with exclusive(model):
         for start in range(0, len(clouds), batch_size):
             batch = clouds[start : start + batch_size].to(device, non_blocking=True)
             mu, logvar = model.encode(batch)
@@ -73,8 +72,6 @@ def score_clouds(
                 predictions.append(model.classify(mu).argmax(dim=1).cpu())
             else:
                 predictions.append(torch.full((len(batch),), -1, dtype=torch.int64))
-    finally:
-        model.train(was_training)
     chamfer = torch.cat(chamfers).numpy() if chamfers else np.zeros(0)
     kl_mean = float(torch.cat(kls).mean()) if kls else math.nan
     predicted = torch.cat(predictions).numpy() if predictions else np.zeros(0, dtype=np.int64)

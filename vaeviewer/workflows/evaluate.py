@@ -17,6 +17,7 @@ import torch
 from vaeviewer.data import ShapeSplit
 from vaeviewer.errors import OptionError
 from vaeviewer.model import PointCloudVAE
+from vaeviewer.model.guard import exclusive
 from vaeviewer.training import score_clouds
 from vaeviewer.workflows.models import labels_for_model
 from vaeviewer.workflows.quality import (
@@ -111,7 +112,7 @@ def evaluate_split(
         chosen = balanced_sample(np.asarray(split.labels), generation_shapes, seed)
         references = clouds[torch.from_numpy(chosen)].numpy()
         device = next(model.parameters()).device
-        with torch.no_grad():
+        with torch.no_grad(), exclusive(model):
             if sampler == "gmm":
                 codes, _ = latent_mixture(train_latents, seed=seed).sample(len(chosen))
                 weight = model.decoder.out.weight

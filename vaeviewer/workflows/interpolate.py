@@ -73,6 +73,8 @@ def latent_path(z_a: Tensor, z_b: Tensor, steps: int, method: str = "lerp") -> T
     """
     import torch
 
+    from vaeviewer.model.guard import exclusive
+
     check_path_options(steps, method)
     if z_a.shape != z_b.shape or z_a.dim() != 1:
         raise ValueError(f"codes must both have shape (D,), got {tuple(z_a.shape)} and {tuple(z_b.shape)}")
@@ -157,21 +159,19 @@ def interpolate(model: PointCloudVAE, cloud_a: np.ndarray, cloud_b: np.ndarray, 
     """
     import torch
 
+    from vaeviewer.model.guard import exclusive
+
     check_path_options(steps, method)
     inputs = [np.ascontiguousarray(np.asarray(c, dtype=np.float32)) for c in (cloud_a, cloud_b)]
     for name, cloud in zip("AB", inputs):
         if cloud.ndim != 2 or cloud.shape[1] != 3 or len(cloud) == 0:
             raise ValueError(f"cloud {name} must have shape (n, 3), got {cloud.shape}")
-    was_training = model.training
-    model.eval()
-    try:
+    with exclusive(model):
         device = next(model.parameters()).device
         # Encoded one at a time: the two clouds may have different point counts.
         mu_a, mu_b = (model.encode(torch.from_numpy(c)[None].to(device))[0][0] for c in inputs)
         path = latent_path(mu_a, mu_b, steps, method)
         frames = torch.cat([model.decode(chunk) for chunk in path.split(_DECODE_BATCH)])
-    finally:
-        model.train(was_training)
     return Interpolation(
         method=method,
         ts=np.linspace(0.0, 1.0, int(steps)),

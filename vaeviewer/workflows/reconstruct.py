@@ -60,6 +60,7 @@ def reconstruct_shape(model: PointCloudVAE, split: ShapeSplit, index: int, class
     import torch
 
     from vaeviewer.model import chamfer_per_point
+    from vaeviewer.model.guard import exclusive
 
     if not -len(split) <= index < len(split):
         raise OptionError(f"--index {index} is out of range: split {split.name!r} has {len(split)} shapes")
@@ -67,12 +68,13 @@ def reconstruct_shape(model: PointCloudVAE, split: ShapeSplit, index: int, class
     device = next(model.parameters()).device
     points = split.points(index, model.config.num_points)
     batch = torch.from_numpy(points)[None].to(device)
-    mu, _ = model.encode(batch)
-    output = model.decode(mu)
+    with exclusive(model):
+        mu, _ = model.encode(batch)
+        output = model.decode(mu)
+        k = int(model.classify(mu).argmax(1)) if model.classifier is not None else -1
     input_error, output_error = chamfer_per_point(batch, output)
     predicted = ""
-    if model.classifier is not None:
-        k = int(model.classify(mu).argmax(1))
+    if k >= 0:
         predicted = class_names[k] if k < len(class_names) else str(k)
     label = int(split.labels[index])
     return Reconstruction(
@@ -119,7 +121,7 @@ def sample_posterior(model: PointCloudVAE, points: np.ndarray, count: int, seed:
     Parameters
     ----------
     model : PointCloudVAE
-        In eval mode (batch normalisation must not see a batch of one).
+        Run in eval mode (batch normalisation must not see a batch of one).
     points : numpy.ndarray
         float (N, 3) cloud, normalised like the training data (e.g.
         ``Reconstruction.input_points``).
@@ -141,16 +143,18 @@ def sample_posterior(model: PointCloudVAE, points: np.ndarray, count: int, seed:
     import torch
 
     from vaeviewer.model import chamfer_per_point
+    from vaeviewer.model.guard import exclusive
 
     if count < 1:
         raise OptionError(f"--samples {count}: draw at least one sample")
     device = next(model.parameters()).device
     batch = torch.as_tensor(np.asarray(points, dtype=np.float32), device=device)[None]
-    mu, logvar = model.encode(batch)
     generator = torch.Generator(device=device).manual_seed(int(seed))
-    # One code per draw from the single posterior: repeat its parameters instead of the cloud.
-    codes = model.reparameterize(mu.expand(count, -1), logvar.expand(count, -1), generator=generator)
-    clouds = model.decode(codes)
+    with exclusive(model):
+        mu, logvar = model.encode(batch)
+        # One code per draw from the single posterior: repeat its parameters instead of the cloud.
+        codes = model.reparameterize(mu.expand(count, -1), logvar.expand(count, -1), generator=generator)
+        clouds = model.decode(codes)
     input_error, output_error = chamfer_per_point(batch.expand(count, -1, -1), clouds)
     chamfer = (input_error.mean(1) + output_error.mean(1)).cpu().numpy().astype(np.float64)
     return PosteriorSamples(seed=int(seed), clouds=clouds.cpu().numpy(), chamfer=chamfer)
