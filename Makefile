@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: run test venv install install-test install-bench headless-deps clean bench bench-quick
+.PHONY: run test lint venv install install-test install-bench headless-deps clean bench bench-quick
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,12 @@ run: install
 headless-deps:
 	@tools/install_headless_deps.sh
 
-test: install-test headless-deps
+# The layer rules (import-linter contracts) and the code style (ruff), both configured in pyproject.toml.
+lint: install-test
+	$(BIN)/lint-imports
+	$(BIN)/ruff check vaeviewer tests benchmarks
+
+test: install-test headless-deps lint
 	@if [ -n "$$DISPLAY" ]; then \
 		$(BIN)/python -m pytest $(PYTEST_ARGS); \
 	else \

@@ -221,9 +221,9 @@ def blocks(suite: Suite, device: str) -> None:
     """How the block budget (vaeviewer.model.blocks) moves the Chamfer search and the fused encoder layer."""
     if not suite.wanted("blocks") or suite.quick:
         return
-    from vaeviewer.model.blocks import block_bytes
-
     import torch
+
+    from vaeviewer.model.blocks import block_bytes
 
     default_mb = block_bytes(torch.device(device)) / 2**20
     sizes = sorted({8.0, 64.0, 256.0, default_mb})

@@ -92,8 +92,7 @@ def gif_export(way: str, num_points: int, frames: int, size: int) -> dict:
         began = time.perf_counter()
         if way == "vaeviewer":
             writer = open_animation_writer(target, 10)
-            for progress in write_interpolation(result, writer, size=size):
-                pass
+            *_, progress = write_interpolation(result, writer, size=size)  # run it through; the last event says how it ended
             if progress.stage != "done":
                 raise RuntimeError(f"export ended with {progress.stage}")
         else:

@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from tests.conftest import REPO
-import pytest
-
 from vaeviewer.workflows.models import BUNDLED_MODELS, bundled_checkpoint, choose_checkpoint
 
 DEMO = REPO / "resources" / "models" / "demo.pt"

@@ -172,7 +172,8 @@ def test_evaluate_on_modelnet10_with_a_builtin_model(trained_run: Path, modelnet
 
 def test_reconstruct_each_real_file(trained_run: Path, real_files: list[Path]) -> None:
     for path in real_files[::4]:
-        result = vaeviewer("reconstruct", "--checkpoint", str(trained_run / "best.pt"), "--data", str(path), "--index", "0", "--json")
+        result = vaeviewer("reconstruct", "--checkpoint", str(trained_run / "best.pt"), "--data", str(path),
+                           "--index", "0", "--json")
         assert result.returncode == 0, (path, result.stderr)
         assert json.loads(result.stdout)["chamfer"] > 0
 
@@ -214,3 +215,16 @@ def test_pack_halves_the_checkpoint_and_keeps_the_model(trained_run: Path, tmp_p
         for path in (trained_run / "best.pt", packed)
     ]
     assert scores[1] == pytest.approx(scores[0], rel=1e-2)
+
+
+def test_pack_keeps_what_the_run_recorded_and_drops_the_optimizer(trained_run: Path, tmp_path: Path) -> None:
+    """As the window's Save As does: ``extra`` (the run's own record) stays, the optimizer state goes."""
+    from vaeviewer.model import load_checkpoint
+
+    packed = tmp_path / "packed.pt"
+    result = vaeviewer("pack", "--checkpoint", str(trained_run / "last.pt"), "--out", str(packed))
+    assert result.returncode == 0, result.stderr
+    original, copy = load_checkpoint(trained_run / "last.pt"), load_checkpoint(packed)
+    assert original.optimizer_state is not None and copy.optimizer_state is None
+    assert original.extra and sorted(copy.extra) == sorted(original.extra)
+    assert copy.extra["step_in_epoch"] == original.extra["step_in_epoch"]

@@ -61,7 +61,9 @@ def test_export_mp4_with_orbit_and_slerp(checkpoint: Path, tmp_path: Path) -> No
         (["--from", "0", "--to", "1", "--layout", "grid", "--out", "{tmp}/clip.gif"], ["--layout"]),
     ],
 )
-def test_user_mistakes_give_one_line_and_status_2(checkpoint: Path, tmp_path: Path, args: list[str], fragments: list[str]) -> None:
+def test_user_mistakes_give_one_line_and_status_2(
+    checkpoint: Path, tmp_path: Path, args: list[str], fragments: list[str]
+) -> None:
     (tmp_path / "file").write_text("x")
     result = vaeviewer("export-gif", "--checkpoint", str(checkpoint), *[a.replace("{tmp}", str(tmp_path)) for a in args])
     assert_user_error(result, *fragments)

@@ -9,11 +9,12 @@ ends with one line ``vaeviewer: error: ...`` on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any, NoReturn
 
 from vaeviewer import __version__
@@ -48,7 +49,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--points", type=int, help="points per cloud, 2048 or 1024 (default: 2048)")
     p.add_argument("--latent-dim", type=int, help="latent size (default: 128)")
     p.add_argument("--lr", type=float, help="Adam learning rate (default: 5e-4)")
-    p.add_argument("--lr-schedule", choices=("constant", "cosine"), help="learning-rate schedule over the epochs (default: constant)")
+    p.add_argument("--lr-schedule", choices=("constant", "cosine"),
+                   help="learning-rate schedule over the epochs (default: constant)")
     p.add_argument("--beta", type=float, help="weight of the KL term (default: 1e-5)")
     p.add_argument("--prior-std", type=float, help="std of the Gaussian prior (default: 0.2)")
     p.add_argument("--classifier-weight", type=float, help="weight of the latent classifier's loss; 0 for none (default: 1)")
@@ -62,7 +64,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_model_and_data_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint, or a bundled model: demo, modelnet10 (default: the bundled model whose classes match the data)")
+    p.add_argument("--checkpoint", metavar="CKPT",
+                   help="model checkpoint, or a bundled model: demo, modelnet10 "
+                   "(default: the bundled model whose classes match the data)")
     p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
     p.add_argument("--split", help="train or test (default: test when the data set has it)")
 
@@ -108,7 +112,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"vaeviewer {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("inspect", help="summarise a data set or shape file", description="Summarise a data set: format, classes, splits, points per shape.")
+    p = sub.add_parser("inspect", help="summarise a data set or shape file",
+                       description="Summarise a data set: format, classes, splits, points per shape.")
     p.add_argument("path", metavar="PATH", help="data set folder, .h5, shape file, or 'builtin'")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--grid", metavar="OUT.png", help="also draw a grid of shapes into this image")
@@ -117,7 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_train(sub)
 
-    p = sub.add_parser("reconstruct", help="reconstruct one shape with a model", description="Reconstruct one shape and report its Chamfer distance.")
+    p = sub.add_parser("reconstruct", help="reconstruct one shape with a model",
+                       description="Reconstruct one shape and report its Chamfer distance.")
     _add_model_and_data_options(p)
     p.add_argument("--index", type=int, required=True, metavar="I", help="shape index in the split")
     p.add_argument("--out", metavar="OUT.png", help="draw the input and its reconstruction into this image (see --mode)")
@@ -173,7 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
         "drawn, and exits.",
     )
     p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
-    p.add_argument("--checkpoint", metavar="CKPT", help="model checkpoint, or a bundled model: demo, modelnet10 (default: the bundled model whose classes match the data)")
+    p.add_argument("--checkpoint", metavar="CKPT",
+                   help="model checkpoint, or a bundled model: demo, modelnet10 "
+                   "(default: the bundled model whose classes match the data)")
     p.add_argument("--up", choices=("y", "z"), help="the clouds' up axis: y (built-in, ShapeNet, PointNet h5) "
                    "or z (raw ModelNet) (default: y)")
     p.add_argument("--split", help="the split shown (default: test when the data set has it)")
@@ -283,16 +291,16 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
                      "split": result.split, "shape": result.shape_name, "predicted_class": result.predicted_class or None})
     else:
         predicted = f", classified as {result.predicted_class}" if result.predicted_class else ""
-        print(f"{result.shape_name} ({result.split} #{result.index}, {result.class_name}{predicted}): Chamfer {result.chamfer:.5f}")
+        where = f"{result.split} #{result.index}, {result.class_name}{predicted}"
+        print(f"{result.shape_name} ({where}): Chamfer {result.chamfer:.5f}")
     return 0
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from vaeviewer.data import open_dataset
+    from vaeviewer.errors import OptionError
     from vaeviewer.workflows.evaluate import evaluate_split
     from vaeviewer.workflows.models import open_model
-
-    from vaeviewer.errors import OptionError
 
     if args.gen_shapes < 0:
         raise OptionError(f"--gen-shapes {args.gen_shapes}: must be 0 or more")
@@ -333,10 +341,12 @@ def _cmd_pack(args: argparse.Namespace) -> int:
 
     checkpoint = load_checkpoint(args.checkpoint)
     build_model(checkpoint)  # refuse to pack weights that do not fit their config
-    packed = dataclasses.replace(checkpoint, optimizer_state=None, extra={})
+    # As the window's Save As: the optimizer goes, what the run recorded of itself (``extra``) stays.
+    packed = dataclasses.replace(checkpoint, optimizer_state=None)
     path = save_checkpoint(args.out, packed, half_precision=args.half)
     size = Path(path).stat().st_size / 2**20
-    print(f"vaeviewer: wrote {path} ({size:.1f} MB, epoch {checkpoint.epoch}, {checkpoint.config.num_points} points)", file=sys.stderr)
+    print(f"vaeviewer: wrote {path} ({size:.1f} MB, epoch {checkpoint.epoch}, {checkpoint.config.num_points} points)",
+          file=sys.stderr)
     return 0
 
 
@@ -394,62 +404,53 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     settings = _train_settings(args)
     control = RunControl()
-
-    def on_interrupt(signum: int, frame: Any) -> None:
-        # First Ctrl-C: stop cleanly after this step and save; a second one interrupts at once.
-        control.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        tqdm.write("vaeviewer: stopping after this step and saving (Ctrl-C again to abort)", file=sys.stderr)
-
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     # torchrun passes on the SIGINT or SIGTERM it gets (Ctrl-C, a scheduler's end of job) to
     # every process; each asks for a stop and the processes agree on the step to stop after.
-    previous_term = signal.signal(signal.SIGTERM, _stop_on_signal(control)) if launch is not None else None
+    signals = (signal.SIGINT, signal.SIGTERM) if launch is not None else (signal.SIGINT,)
     bar = None
     finished: RunFinished | None = None
-    try:
-        for event in train(settings, control, resume=args.resume):
-            if isinstance(event, RunStarted):
-                what = "resuming" if event.resumed else "training"
-                where = event.device
-                if launch is not None:
-                    where = (f"{launch.world_size} processes ({'GPUs' if event.device.startswith('cuda') else 'CPU'}, "
-                             f"{settings.batch_size // launch.world_size} shapes per process and step)")
-                print(
-                    f"vaeviewer: {what} on {event.train_shapes} shapes ({event.val_shapes} for validation), "
-                    f"{event.steps_per_epoch} steps per epoch, on {where}; run folder {event.run_dir}",
-                    file=sys.stderr,
-                )
-            elif isinstance(event, StepEnded):
-                if bar is None:
-                    bar = tqdm(total=event.steps_per_epoch, initial=event.step - 1, desc=f"epoch {event.epoch + 1}/{settings.epochs}",
-                               unit="step", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
-                postfix = {"chamfer": f"{event.chamfer:.4g}", "kl": f"{event.kl:.4g}"}
-                if event.classifier_loss:
-                    postfix["nll"] = f"{event.classifier_loss:.3g}"
-                bar.set_postfix(postfix, refresh=False)
-                bar.update(1)
-            elif isinstance(event, EpochEnded):
-                if bar is not None:
-                    bar.close()
-                    bar = None
-                m = event.metrics
-                line = f"epoch {event.epoch + 1}/{settings.epochs}: Chamfer {m['train_chamfer']:.5g}, KL {m['train_kl']:.4g}"
-                if not math.isnan(m.get("val_chamfer", math.nan)):
-                    line += f", val Chamfer {m['val_chamfer']:.5g}"
-                if not math.isnan(m.get("val_accuracy", math.nan)):
-                    line += f", val accuracy {100 * m['val_accuracy']:.1f} %"
-                print(line, file=sys.stderr)
-            elif isinstance(event, CheckpointSaved) and event.kind == "step":
-                pass
-            elif isinstance(event, RunFinished):
-                finished = event
-    finally:
-        if bar is not None:
-            bar.close()
-        signal.signal(signal.SIGINT, previous)
-        if previous_term is not None:
-            signal.signal(signal.SIGTERM, previous_term)
+    with _stop_on_signals(control, "stopping after this step and saving", signals):
+        try:
+            for event in train(settings, control, resume=args.resume):
+                if isinstance(event, RunStarted):
+                    what = "resuming" if event.resumed else "training"
+                    where = event.device
+                    if launch is not None:
+                        where = (f"{launch.world_size} processes ({'GPUs' if event.device.startswith('cuda') else 'CPU'}, "
+                                 f"{settings.batch_size // launch.world_size} shapes per process and step)")
+                    print(
+                        f"vaeviewer: {what} on {event.train_shapes} shapes ({event.val_shapes} for validation), "
+                        f"{event.steps_per_epoch} steps per epoch, on {where}; run folder {event.run_dir}",
+                        file=sys.stderr,
+                    )
+                elif isinstance(event, StepEnded):
+                    if bar is None:
+                        bar = tqdm(total=event.steps_per_epoch, initial=event.step - 1,
+                                   desc=f"epoch {event.epoch + 1}/{settings.epochs}",
+                                   unit="step", file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+                    postfix = {"chamfer": f"{event.chamfer:.4g}", "kl": f"{event.kl:.4g}"}
+                    if event.classifier_loss:
+                        postfix["nll"] = f"{event.classifier_loss:.3g}"
+                    bar.set_postfix(postfix, refresh=False)
+                    bar.update(1)
+                elif isinstance(event, EpochEnded):
+                    if bar is not None:
+                        bar.close()
+                        bar = None
+                    m = event.metrics
+                    line = f"epoch {event.epoch + 1}/{settings.epochs}: Chamfer {m['train_chamfer']:.5g}, KL {m['train_kl']:.4g}"
+                    if not math.isnan(m.get("val_chamfer", math.nan)):
+                        line += f", val Chamfer {m['val_chamfer']:.5g}"
+                    if not math.isnan(m.get("val_accuracy", math.nan)):
+                        line += f", val accuracy {100 * m['val_accuracy']:.1f} %"
+                    print(line, file=sys.stderr)
+                elif isinstance(event, CheckpointSaved) and event.kind == "step":
+                    pass
+                elif isinstance(event, RunFinished):
+                    finished = event
+        finally:
+            if bar is not None:
+                bar.close()
     if finished is None:
         return EXIT_FAILED
     if finished.status == "failed":
@@ -469,14 +470,30 @@ def _train_settings(args: argparse.Namespace) -> Any:
     return TrainSettings(out_dir=args.out, **given)
 
 
-def _stop_on_signal(control: Any) -> Any:
-    """A signal handler that asks a run to stop after its step; a second signal acts as usual."""
+@contextlib.contextmanager
+def _stop_on_signals(control: Any, message: str = "", signals: tuple[int, ...] = (signal.SIGINT,)) -> Iterator[None]:
+    """Within the block, the first Ctrl-C (or other signal of ``signals``) asks ``control`` to stop.
+
+    The work then ends at its next step boundary and keeps what it has (a
+    training run saves, an export removes its partial file); ``message``, when
+    given, says so on stderr. A second signal acts as usual: Ctrl-C raises
+    KeyboardInterrupt at once. The previous handlers come back after the block.
+    """
 
     def handler(signum: int, frame: Any) -> None:
         control.stop()
         signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
+        if message:
+            from tqdm import tqdm  # writes between progress bars
 
-    return handler
+            tqdm.write(f"vaeviewer: {message} (Ctrl-C again to abort)", file=sys.stderr)
+
+    previous = {signum: signal.signal(signum, handler) for signum in signals}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def _train_quietly(args: argparse.Namespace) -> int:
@@ -485,15 +502,11 @@ def _train_quietly(args: argparse.Namespace) -> int:
 
     settings = _train_settings(args)
     control = RunControl()
-    previous = {signum: signal.signal(signum, _stop_on_signal(control)) for signum in (signal.SIGINT, signal.SIGTERM)}
     finished = None
-    try:
+    with _stop_on_signals(control, signals=(signal.SIGINT, signal.SIGTERM)):
         for event in train(settings, control, resume=args.resume):
             if isinstance(event, RunFinished):
                 finished = event
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
     return 0 if finished is not None and finished.status != "failed" else EXIT_FAILED
 
 
@@ -530,33 +543,25 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
             names.append(split.shape_name(index))
 
     control = RunControl()
-
-    def on_interrupt(signum: int, frame: Any) -> None:
-        # First Ctrl-C: cancel after this frame and remove the partial file; a second one interrupts at once.
-        control.stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        tqdm.write("vaeviewer: cancelling (Ctrl-C again to abort)", file=sys.stderr)
-
     events = export_interpolation(
         model, clouds[0], clouds[1], args.out, steps=args.steps, fps=args.fps, size=args.size,
         method=args.method, layout=args.layout, orbit=args.orbit, pingpong=args.pingpong, up=args.up,
         labels=(f"A: {names[0]}", f"B: {names[1]}"), control=control,
     )
-    previous = signal.signal(signal.SIGINT, on_interrupt)
     bar = None
     last = None
     try:
-        for last in events:
-            if bar is None:
-                bar = tqdm(total=last.total, desc=last.stage, unit="frame", file=sys.stderr, mininterval=0.5,
-                           dynamic_ncols=True)
-            bar.set_description(last.stage, refresh=False)
-            bar.update(last.frame - bar.n)
+        with _stop_on_signals(control, "cancelling; nothing will be written"):
+            for last in events:
+                if bar is None:
+                    bar = tqdm(total=last.total, desc=last.stage, unit="frame", file=sys.stderr, mininterval=0.5,
+                               dynamic_ncols=True)
+                bar.set_description(last.stage, refresh=False)
+                bar.update(last.frame - bar.n)
     finally:
         events.close()  # on a second Ctrl-C: removes the partial file now, not at garbage collection
         if bar is not None:
             bar.close()
-        signal.signal(signal.SIGINT, previous)
     if last is None or last.stage != "done":
         print("vaeviewer: export cancelled; nothing written", file=sys.stderr)
         return 130

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from tests.gui.pixels import _greenish, _greyish, _pixels  # noqa: F401 (other tests import them from here too)
 from vaeviewer.gui.viewport import Pane
 from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
 from vaeviewer.render.offscreen import CloudLayer
-
-from tests.gui.pixels import _greenish, _greyish, _pixels  # noqa: F401 (other tests import them from here too)
 
 
 def test_one_pane_draws_grey_points(viewport, session):

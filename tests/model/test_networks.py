@@ -77,7 +77,7 @@ def test_decoder_output_shape_and_size(num_points: int) -> None:
     clouds = decoder(torch.randn(4, 128))
     assert clouds.shape == (4, num_points, 3)
     assert decoder.out.weight.shape == (num_points * 3, 1024)
-    hidden = [(l.in_features, l.out_features) for l in _layers(decoder.hidden, nn.Linear)]
+    hidden = [(layer.in_features, layer.out_features) for layer in _layers(decoder.hidden, nn.Linear)]
     assert hidden == [(128, 256), (256, 512), (512, 1024)]
     expected = (128 * 256 + 256) + (256 * 512 + 512) + (512 * 1024 + 1024) + (
         1024 * num_points * 3 + num_points * 3
@@ -97,7 +97,7 @@ def test_classifier_layers_and_log_probabilities() -> None:
     classifier = LatentClassifier(latent_dim=128, num_classes=10, dropout=0.25)
     kinds = [type(m) for m in classifier.layers]
     assert kinds == [nn.Linear, nn.BatchNorm1d, nn.ReLU, nn.Dropout] * 2 + [nn.Linear]
-    linears = [(l.in_features, l.out_features) for l in _layers(classifier, nn.Linear)]
+    linears = [(layer.in_features, layer.out_features) for layer in _layers(classifier, nn.Linear)]
     assert linears == [(128, 64), (64, 32), (32, 10)]
     assert all(d.p == 0.25 for d in _layers(classifier, nn.Dropout))
     log_probs = classifier(torch.randn(5, 128))

@@ -36,7 +36,8 @@ def test_inspect_grid_stands_shapes_on_the_up_axis(z_up_chairs: Path, tmp_path: 
 
 def test_reconstruct_takes_a_mode_an_up_axis_and_an_error_scale() -> None:
     parser = build_parser()
-    args = parser.parse_args(["reconstruct", "--index", "0", "--out", "x.png", "--mode", "error", "--up", "z", "--error-max", "0.01"])
+    args = parser.parse_args(
+        ["reconstruct", "--index", "0", "--out", "x.png", "--mode", "error", "--up", "z", "--error-max", "0.01"])
     assert (args.mode, args.up, args.error_max) == ("error", "z", 0.01)
     defaults = parser.parse_args(["reconstruct", "--index", "0"])
     assert (defaults.mode, defaults.up, defaults.error_max) == ("all", "y", None)

@@ -210,7 +210,7 @@ def test_the_window_survives_broken_shapes_inside_a_good_data_set(qtbot, session
         window.show_panel(panel)
         for index, problem in ((2, "shape 2 contains NaN"), (4, "shape 4 is degenerate")):
             session.select(index)
-            qtbot.waitUntil(lambda: any(problem in message for message in messages), timeout=30_000)
+            qtbot.waitUntil(lambda problem=problem: any(problem in message for message in messages), timeout=30_000)
             messages.clear()
         session.select(1)
     window.show_panel("latent")  # encodes the split on a worker thread

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from vaeviewer.errors import OptionError
 from vaeviewer.data import open_dataset
+from vaeviewer.errors import OptionError
 from vaeviewer.model import load_checkpoint, load_model
 from vaeviewer.training import (
     CheckpointSaved,

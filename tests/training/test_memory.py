@@ -35,7 +35,8 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc only")
 def test_large_buffers_are_reused_after_keep_freed_memory() -> None:
     faults = {
-        mode: int(subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True, timeout=60).stdout)
+        mode: int(subprocess.run([sys.executable, "-c", PROBE, mode], capture_output=True, text=True, check=True,
+                                 timeout=60).stdout)
         for mode in ("keep", "default")
     }
     assert faults["default"] > 5 * 64 * 2**20 // 4096, faults  # the big buffers are mapped and faulted in again

@@ -94,7 +94,9 @@ def test_closing_the_generator_early_writes_nothing(model: PointCloudVAE, shapes
         ({"up": "x"}, "--up x"),
     ],
 )
-def test_bad_options_fail_before_any_work(model: PointCloudVAE, shapes: tuple, tmp_path: Path, options: dict, fragment: str) -> None:
+def test_bad_options_fail_before_any_work(
+    model: PointCloudVAE, shapes: tuple, tmp_path: Path, options: dict, fragment: str
+) -> None:
     out = tmp_path / options.pop("out", "morph.gif")
     with pytest.raises(OptionError, match=fragment):
         export_interpolation(model, *shapes, out, **options)  # raises before the first next()

@@ -45,7 +45,8 @@ def test_slerp_turns_at_constant_speed_and_interpolates_the_norm() -> None:
     norms = path.norm(dim=1)
     low, high = sorted((z_a.norm().item(), z_b.norm().item()))
     assert ((norms >= low - 1e-5) & (norms <= high + 1e-5)).all()
-    torch.testing.assert_close(norms, torch.linspace(z_a.norm().item(), z_b.norm().item(), 9, dtype=torch.float64), atol=1e-5, rtol=0)
+    expected = torch.linspace(z_a.norm().item(), z_b.norm().item(), 9, dtype=torch.float64)
+    torch.testing.assert_close(norms, expected, atol=1e-5, rtol=0)
     units = path / norms[:, None]
     angles = torch.arccos(torch.clamp((units[1:] * units[:-1]).sum(1), -1, 1))
     torch.testing.assert_close(angles, angles[:1].expand_as(angles), atol=1e-4, rtol=0)

@@ -123,10 +123,10 @@ class ShapeSet(abc.ABC):
         names = self.split_names
         return self.split(preferred if preferred in names else names[0])
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (a hook: only readers that hold files override it)
         """Release open file handles; the default holds none."""
 
-    def __enter__(self) -> "ShapeSet":
+    def __enter__(self) -> ShapeSet:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -200,7 +200,7 @@ class FileTreeSplit(ShapeSplit):
             One warning per file left out (also added to the set's warnings).
         """
         keep, problems = [], []
-        for index, path in enumerate(self._files):
+        for index in range(len(self._files)):
             try:
                 self.points(index, num_points)
                 keep.append(index)

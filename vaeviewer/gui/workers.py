@@ -21,10 +21,10 @@ from vaeviewer.errors import VaeviewerError
 
 __all__ = ["GeneratorWorker", "live_workers"]
 
-_WORKERS: "weakref.WeakSet[GeneratorWorker]" = weakref.WeakSet()
+_WORKERS: weakref.WeakSet[GeneratorWorker] = weakref.WeakSet()
 
 
-def live_workers() -> list["GeneratorWorker"]:
+def live_workers() -> list[GeneratorWorker]:
     """Workers whose thread is still running (tests check that none outlives them)."""
     return [worker for worker in list(_WORKERS) if worker.isRunning()]
 

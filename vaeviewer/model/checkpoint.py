@@ -15,7 +15,6 @@ Every way a file can be unusable becomes a one-line
 
 from __future__ import annotations
 
-import itertools
 import os
 import re
 from collections import OrderedDict
@@ -27,6 +26,7 @@ import torch
 from torch import Tensor
 
 from vaeviewer.errors import CheckpointError
+from vaeviewer.files import atomic_write, remove_quietly
 from vaeviewer.model.config import ModelConfig
 from vaeviewer.model.safe_load import one_line_reason, read_untrusted_torch_file
 from vaeviewer.model.vae import PointCloudVAE
@@ -49,7 +49,6 @@ CHECKPOINT_VERSION = 1
 
 # Gives each temporary file of this process a distinct name, so that two
 # threads saving to the same target do not write into one temporary file.
-_temp_counter = itertools.count()
 
 
 @dataclass
@@ -155,13 +154,6 @@ def _to_payload(checkpoint: Checkpoint, *, half_precision: bool) -> dict[str, An
     return payload
 
 
-def _remove_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass
-
-
 def _process_is_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -197,24 +189,9 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[Path]:
         if match is None or int(match.group(1)) == os.getpid() or _process_is_alive(int(match.group(1))):
             continue
         if entry.is_file():
-            _remove_quietly(entry)
+            remove_quietly(entry)
             removed.append(entry)
     return removed
-
-
-def _sync_folder(folder: Path) -> None:
-    # Makes the rename itself durable on POSIX; Windows cannot open folders,
-    # and there the rename is as durable as it gets anyway.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint, *,
@@ -254,27 +231,15 @@ def save_checkpoint(path: str | os.PathLike[str], checkpoint: Checkpoint, *,
     target = Path(path)
     payload = _to_payload(checkpoint, half_precision=half_precision)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CheckpointError(target, f"could not write: {one_line_reason(exc)}") from exc
-    temp = target.with_name(f".{target.name}.tmp-{os.getpid()}-{next(_temp_counter)}")
-    try:
-        with open(temp, "wb") as stream:
+        with atomic_write(target) as temp, open(temp, "wb") as stream:
             try:
                 torch.save(payload, stream)
             except RuntimeError as exc:
                 # torch's writer reports a failed write as "unexpected pos 707840 vs 707728": say why it failed.
-                raise _reason_writes_fail(stream) or exc
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, target)
-    except BaseException as exc:
-        _remove_quietly(temp)
+                raise (_reason_writes_fail(stream) or exc) from exc
+    except (OSError, RuntimeError) as exc:
         # torch reports a failed write (such as a full disk) as RuntimeError.
-        if isinstance(exc, (OSError, RuntimeError)):
-            raise CheckpointError(target, f"could not write: {one_line_reason(exc)}") from exc
-        raise
-    _sync_folder(target.parent)
+        raise CheckpointError(target, f"could not write: {one_line_reason(exc)}") from exc
     return target
 
 

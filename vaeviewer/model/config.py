@@ -50,7 +50,7 @@ class ModelConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "ModelConfig":
+    def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
         """Build a config from :meth:`to_dict` output; unknown keys raise ``ValueError``."""
         known = {f.name for f in fields(cls)}
         unknown = set(values) - known

@@ -30,7 +30,7 @@ from torch import nn
 
 __all__ = ["exclusive", "model_lock"]
 
-_LOCKS: "weakref.WeakKeyDictionary[nn.Module, threading.RLock]" = weakref.WeakKeyDictionary()
+_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.RLock] = weakref.WeakKeyDictionary()
 _REGISTRY = threading.Lock()
 
 

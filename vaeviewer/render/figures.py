@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vaeviewer.files import atomic_write
 from vaeviewer.render.colors import ERROR_CMAP, ERROR_TITLE, INPUT_GREY, RECONSTRUCTION_GREEN
 from vaeviewer.render.offscreen import CloudLayer, OffscreenRenderer
 
@@ -281,14 +282,9 @@ def save_png(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
     target = Path(path)
     if target.suffix.lower() != ".png":
         raise OptionError(f"{target}: the image must be a .png file")
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}.png")
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        iio.imwrite(tmp, image)
-        os.replace(tmp, target)
+        with atomic_write(target, ".png") as temp:
+            iio.imwrite(temp, image)
     except OSError as error:
         raise OptionError(f"{target}: cannot write: {error.strerror or error}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return target

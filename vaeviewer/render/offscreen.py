@@ -552,7 +552,7 @@ class OffscreenRenderer:
         self._window.Finalize()
         self._window = self._renderer = self._pixels = None
 
-    def __enter__(self) -> "OffscreenRenderer":
+    def __enter__(self) -> OffscreenRenderer:
         return self
 
     def __exit__(self, *exc: object) -> None:

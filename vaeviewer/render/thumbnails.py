@@ -15,13 +15,13 @@ import os
 import re
 import shutil
 import threading
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from vaeviewer.files import atomic_write
 from vaeviewer.render.colors import INPUT_GREY
 from vaeviewer.render.offscreen import UP_AXES, CloudLayer, OffscreenRenderer
 
@@ -74,7 +74,7 @@ class ThumbnailRenderer:
         """Release the renderer."""
         self._renderer.close()
 
-    def __enter__(self) -> "ThumbnailRenderer":
+    def __enter__(self) -> ThumbnailRenderer:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -273,17 +273,12 @@ class ThumbnailCache:
         """
         import imageio.v3 as iio
 
-        path = self.path(key, index)
-        tmp = path.with_name(f".{path.stem}.{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex[:8]}.png")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            iio.imwrite(tmp, np.asarray(image, dtype=np.uint8), plugin="pillow", extension=".png")
-            os.replace(tmp, path)
+            with atomic_write(self.path(key, index), ".png", durable=False) as temp:
+                iio.imwrite(temp, np.asarray(image, dtype=np.uint8), plugin="pillow", extension=".png")
             return True
         except OSError:
             return False
-        finally:
-            _unlink_quietly(tmp)
 
     def get_or_render(self, key: ThumbnailKey, index: int, cloud_loader: Callable[[], np.ndarray]) -> np.ndarray:
         """The thumbnail of shape ``index``, from disk, or drawn and stored.
@@ -335,7 +330,8 @@ class ThumbnailCache:
             if self._render_thread is None:
                 self._render_thread = thread
             elif self._render_thread != thread:
-                raise RuntimeError("thumbnails must be rendered on the thread that rendered the first one (VTK is single-threaded)")
+                raise RuntimeError("thumbnails must be rendered on the thread that rendered the first one "
+                                   "(VTK is single-threaded)")
             if self._renderer is None:
                 self._renderer = ThumbnailRenderer(self.size, self.up)
         return self._renderer.render(cloud)
@@ -358,7 +354,7 @@ class ThumbnailCache:
         if renderer is not None:
             renderer.close()
 
-    def __enter__(self) -> "ThumbnailCache":
+    def __enter__(self) -> ThumbnailCache:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,7 +14,6 @@ frames into ffmpeg (the binary shipped with ``imageio-ffmpeg``).
 from __future__ import annotations
 
 import errno
-import itertools
 import os
 import struct
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from vaeviewer.errors import OptionError
+from vaeviewer.files import temporary_name
 
 __all__ = [
     "ANIMATION_SUFFIXES",
@@ -46,7 +46,6 @@ GIF_MAX_FPS = 50.0
 MP4_MAX_FPS = 120.0
 
 # Distinct temporary names for writers of one process aimed at the same target.
-_temp_counter = itertools.count()
 
 
 def check_animation_path(path: str | os.PathLike[str], fps: float) -> Path:
@@ -143,7 +142,7 @@ class AnimationWriter:
         self._finished = False
         # Same folder as the target, so that the final rename is atomic; the
         # suffix stays last because ffmpeg picks the container from it.
-        self._tmp = self.path.with_name(f".{self.path.name}.tmp-{os.getpid()}-{next(_temp_counter)}{self.suffix}")
+        self._tmp = temporary_name(self.path, self.suffix)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.is_dir():
@@ -236,7 +235,7 @@ class AnimationWriter:
     def _finish(self) -> None:
         raise NotImplementedError
 
-    def __enter__(self) -> "AnimationWriter":
+    def __enter__(self) -> AnimationWriter:
         return self
 
     def __exit__(self, *exc: Any) -> None:

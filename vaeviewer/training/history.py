@@ -8,6 +8,8 @@ import math
 import os
 from pathlib import Path
 
+from vaeviewer.files import atomic_write
+
 __all__ = ["HISTORY_COLUMNS", "History"]
 
 HISTORY_COLUMNS = (
@@ -75,7 +77,7 @@ class History:
         write_text_atomic(Path(path), self.to_csv())
 
     @classmethod
-    def read_csv(cls, path: str | os.PathLike[str]) -> "History":
+    def read_csv(cls, path: str | os.PathLike[str]) -> History:
         """Read a ``history.csv`` written by :meth:`write_csv` (or by a run in another process)."""
         with open(path, newline="") as handle:
             rows = list(csv.DictReader(handle))
@@ -87,13 +89,5 @@ class History:
 
 def write_text_atomic(path: Path, text: str) -> None:
     """Write a text file so that readers see either the old or the new content."""
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_write(path) as temp:
+        temp.write_text(text)

@@ -493,7 +493,8 @@ def _train(settings: TrainSettings, control: RunControl, resume: bool, ranks: Ra
             if ranks.any(control.should_stop):  # all processes stop after the same step
                 save(last_path, epoch, step)
                 yield CheckpointSaved(str(last_path), "last", epoch, global_step)
-                yield RunFinished("stopped", epoch, global_step, f"stopped at epoch {epoch + 1}, step {step}; saved {last_path}", str(last_path))
+                yield RunFinished("stopped", epoch, global_step,
+                                  f"stopped at epoch {epoch + 1}, step {step}; saved {last_path}", str(last_path))
                 return
             began = time.perf_counter()
             index = order[step * batch_size : (step + 1) * batch_size]

@@ -53,7 +53,8 @@ def keep_freed_memory() -> bool:
     try:
         libc = ctypes.CDLL(name)
         mallopt = libc.mallopt
-        libc.gnu_get_libc_version  # only glibc has it; musl's mallopt is a no-op anyway
+        if not hasattr(libc, "gnu_get_libc_version"):  # only glibc has it; musl's mallopt is a no-op anyway
+            return False
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)

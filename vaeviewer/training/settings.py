@@ -101,12 +101,12 @@ class TrainSettings:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "TrainSettings":
+    def from_dict(cls, values: dict[str, Any]) -> TrainSettings:
         """Rebuild settings saved by :meth:`to_dict`, ignoring keys this version does not know."""
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in known})
 
-    def with_changes(self, **changes: Any) -> "TrainSettings":
+    def with_changes(self, **changes: Any) -> TrainSettings:
         """A copy with some settings changed (validated again)."""
         return replace(self, **changes)
 

@@ -95,7 +95,8 @@ def evaluate_split(
     if sampler not in LATENT_SAMPLERS:
         raise OptionError(f"--sampler {sampler}: one of {', '.join(LATENT_SAMPLERS)}")
     if sampler == "gmm" and generation_shapes > 0 and (train_split is None or train_split.name == split.name):
-        raise OptionError("--sampler gmm fits the training split's codes: the data set needs a train split besides the evaluated one")
+        raise OptionError("--sampler gmm fits the training split's codes: "
+                          "the data set needs a train split besides the evaluated one")
     train_latents = None
     if train_split is not None and train_split.name != split.name:
         drop = getattr(train_split, "drop_unreadable", None)

@@ -73,7 +73,6 @@ def latent_path(z_a: Tensor, z_b: Tensor, steps: int, method: str = "lerp") -> T
     """
     import torch
 
-    from vaeviewer.model.guard import exclusive
 
     check_path_options(steps, method)
     if z_a.shape != z_b.shape or z_a.dim() != 1:

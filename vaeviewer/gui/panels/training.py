@@ -73,8 +73,6 @@ __all__ = ["TrainingPanel", "default_run_folder"]
 
 #: Settings a resumed run may change; the others are the run's own (see ``settings_for_resume``).
 _CHANGEABLE_ON_RESUME = ("epochs", "lr", "lr_schedule", "beta", "device", "val_split", "preview_every_steps")
-#: Settings that build the model or choose its data: fixed when resuming.
-_FIXED_ON_RESUME = ("batch_size", "num_points", "latent_dim", "max_shapes", "prior_std")
 
 
 def default_run_folder() -> Path:
