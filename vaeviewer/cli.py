@@ -378,10 +378,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from vaeviewer.training import (
         CheckpointSaved,
         EpochEnded,
-        RunControl,
         RunFinished,
         RunStarted,
         StepEnded,
+        TaskControl,
         train,
     )
     from vaeviewer.training.distributed import RankFailed, torchrun_environment
@@ -403,7 +403,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         return status
 
     settings = _train_settings(args)
-    control = RunControl()
+    control = TaskControl()
     # torchrun passes on the SIGINT or SIGTERM it gets (Ctrl-C, a scheduler's end of job) to
     # every process; each asks for a stop and the processes agree on the step to stop after.
     signals = (signal.SIGINT, signal.SIGTERM) if launch is not None else (signal.SIGINT,)
@@ -498,10 +498,10 @@ def _stop_on_signals(control: Any, message: str = "", signals: tuple[int, ...] =
 
 def _train_quietly(args: argparse.Namespace) -> int:
     """``train`` in a process of rank > 0 of a torchrun run: the same run, nothing printed."""
-    from vaeviewer.training import RunControl, RunFinished, train
+    from vaeviewer.training import RunFinished, TaskControl, train
 
     settings = _train_settings(args)
-    control = RunControl()
+    control = TaskControl()
     finished = None
     with _stop_on_signals(control, signals=(signal.SIGINT, signal.SIGTERM)):
         for event in train(settings, control, resume=args.resume):
@@ -528,7 +528,7 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
     from vaeviewer.data import open_dataset
     from vaeviewer.errors import OptionError
     from vaeviewer.render.animation import animation_size
-    from vaeviewer.training import RunControl
+    from vaeviewer.tasks import TaskControl
     from vaeviewer.workflows.export import export_interpolation
     from vaeviewer.workflows.models import open_model
 
@@ -542,7 +542,7 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
             clouds.append(split.points(index, model.config.num_points))
             names.append(split.shape_name(index))
 
-    control = RunControl()
+    control = TaskControl()
     events = export_interpolation(
         model, clouds[0], clouds[1], args.out, steps=args.steps, fps=args.fps, size=args.size,
         method=args.method, layout=args.layout, orbit=args.orbit, pingpong=args.pingpong, up=args.up,

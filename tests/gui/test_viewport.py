@@ -54,11 +54,13 @@ def test_scalars_show_a_colour_bar_and_dark_theme_changes_background(viewport, s
 
 
 def test_software_opengl_renders_without_multisampling(viewport):
+    from vaeviewer.render.offscreen import is_software_renderer
+
     capabilities = viewport.interactor.ren_win.ReportCapabilities()
-    software = viewport.software_renderer(capabilities)
+    software = is_software_renderer(capabilities)
     assert viewport.antialiasing is (not software)
     assert viewport.interactor.ren_win.GetMultiSamples() == (0 if software else 4)
     viewport.set_antialiasing(True)
     assert viewport.interactor.ren_win.GetMultiSamples() == 4
-    assert viewport.software_renderer("OpenGL renderer string: llvmpipe (LLVM 15.0.6, 256 bits)")
-    assert not viewport.software_renderer("OpenGL renderer string: NVIDIA GeForce RTX 4090/PCIe/SSE2")
+    assert is_software_renderer("OpenGL renderer string: llvmpipe (LLVM 15.0.6, 256 bits)")
+    assert not is_software_renderer("OpenGL renderer string: NVIDIA GeForce RTX 4090/PCIe/SSE2")

@@ -27,8 +27,8 @@ from vaeviewer.model import PointCloudVAE, build_model, load_checkpoint
 from vaeviewer.model.config import ModelConfig
 from vaeviewer.training import (
     History,
-    RunControl,
     StepEnded,
+    TaskControl,
     TrainSettings,
     balanced_subset,
     settings_for_resume,
@@ -181,7 +181,7 @@ def _spawned_rank(rank: int, port: int, folder: str) -> None:
         report["whole_end"] = events[-1].status
 
         # Only rank 1 asks to stop, after global step 3 (in the middle of epoch 1); rank 0 must follow.
-        control = RunControl()
+        control = TaskControl()
         for event in train(whole.with_changes(out_dir=f"{folder}/split"), control):
             if rank == 1 and isinstance(event, StepEnded) and event.global_step == 3:
                 control.stop()

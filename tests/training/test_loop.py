@@ -18,12 +18,12 @@ from vaeviewer.training import (
     CheckpointSaved,
     EpochEnded,
     PreviewReady,
-    RunControl,
     RunFinished,
     RunPaused,
     RunResumed,
     RunStarted,
     StepEnded,
+    TaskControl,
     TrainSettings,
     ValidationEnded,
     balanced_subset,
@@ -81,7 +81,7 @@ def _final_weights(path: Path) -> dict[str, torch.Tensor]:
 def test_stop_then_resume_ends_where_an_uninterrupted_run_ends(tmp_path: Path) -> None:
     list(train(tiny(tmp_path / "whole")))
 
-    control = RunControl()
+    control = TaskControl()
     events = []
     for event in train(tiny(tmp_path / "split"), control):
         events.append(event)
@@ -107,7 +107,7 @@ def test_stop_then_resume_ends_where_an_uninterrupted_run_ends(tmp_path: Path) -
 
 
 def test_pause_and_resume_between_steps(tmp_path: Path) -> None:
-    control = RunControl()
+    control = TaskControl()
     run = train(tiny(tmp_path / "run", epochs=1), control)
     seen = []
     for event in run:
@@ -124,7 +124,7 @@ def test_pause_and_resume_between_steps(tmp_path: Path) -> None:
 
 
 def test_stop_while_paused_saves_and_finishes(tmp_path: Path) -> None:
-    control = RunControl()
+    control = TaskControl()
     seen = []
     for event in train(tiny(tmp_path / "run", epochs=1), control):
         seen.append(event)
@@ -252,7 +252,7 @@ def test_previews_do_not_change_the_run_and_resume_stays_exact(tmp_path: Path) -
     and stopping it mid-epoch and resuming (previews still on) changes nothing either."""
     list(train(tiny(tmp_path / "plain")))
 
-    control = RunControl()
+    control = TaskControl()
     for event in train(tiny(tmp_path / "split", preview_every_steps=1), control):
         if isinstance(event, PreviewReady) and event.global_step == 4:  # in the middle of epoch 2
             control.stop()

@@ -11,7 +11,7 @@ from PIL import Image
 
 from vaeviewer.errors import OptionError
 from vaeviewer.model import ModelConfig, PointCloudVAE
-from vaeviewer.training import RunControl
+from vaeviewer.training import TaskControl
 from vaeviewer.workflows.export import ExportProgress, export_interpolation
 
 SIZE = 64
@@ -49,7 +49,7 @@ def test_export_reports_every_frame_and_writes_them_all(model: PointCloudVAE, sh
 
 
 def test_cancel_between_frames_writes_nothing(model: PointCloudVAE, shapes: tuple, tmp_path: Path) -> None:
-    control = RunControl()
+    control = TaskControl()
     events = []
     for event in export_interpolation(model, *shapes, tmp_path / "morph.mp4", steps=5, size=SIZE, control=control):
         events.append(event)
@@ -61,7 +61,7 @@ def test_cancel_between_frames_writes_nothing(model: PointCloudVAE, shapes: tupl
 
 
 def test_a_paused_export_waits_and_then_finishes(model: PointCloudVAE, shapes: tuple, tmp_path: Path) -> None:
-    control = RunControl()
+    control = TaskControl()
     control.pause()
     stages = []
     for event in export_interpolation(model, *shapes, tmp_path / "morph.gif", steps=2, size=32, control=control):

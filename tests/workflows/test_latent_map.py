@@ -9,7 +9,7 @@ import torch
 from vaeviewer.data import ShapeSplit
 from vaeviewer.errors import OptionError
 from vaeviewer.model import ModelConfig, PointCloudVAE
-from vaeviewer.training.control import RunControl
+from vaeviewer.tasks import TaskControl
 from vaeviewer.workflows.latent_map import (
     EncodedSplit,
     EncodeProgress,
@@ -88,7 +88,7 @@ def test_codes_are_the_encoder_means_whatever_the_batch(model: PointCloudVAE) ->
 
 
 def test_a_stop_request_ends_the_encoding_early(model: PointCloudVAE) -> None:
-    split, control = BlobSplit(count=40), RunControl()
+    split, control = BlobSplit(count=40), TaskControl()
     seen = []
     for item in encode_split(model, split, batch_size=4, control=control):
         seen.append(item)
@@ -99,7 +99,7 @@ def test_a_stop_request_ends_the_encoding_early(model: PointCloudVAE) -> None:
     assert len(result.indices) == 8 and result.latents.shape == (8, 16)
     assert split.reads == 8
     # The whole map stops too, without projecting.
-    control = RunControl()
+    control = TaskControl()
     control.stop()
     items = run(latent_map(model, BlobSplit(), "pca", control=control))
     assert not any(isinstance(item, (ProjectionStarted, LatentMap)) for item in items)
@@ -153,8 +153,8 @@ def test_tsne_is_deterministic_for_a_seed_and_stoppable_in_its_own_process() -> 
     gaps = [np.linalg.norm(centres[i] - centres[j]) for i in range(3) for j in range(i + 1, 3)]
     assert min(gaps) > spread
     # The process the window uses gives the same map, and stops when asked.
-    np.testing.assert_allclose(project_stoppable(codes, "tsne", 3, RunControl()), coords, atol=1e-5)
-    stopped = RunControl()
+    np.testing.assert_allclose(project_stoppable(codes, "tsne", 3, TaskControl()), coords, atol=1e-5)
+    stopped = TaskControl()
     stopped.stop()
     assert project_stoppable(codes, "tsne", 3, stopped) is None
 
@@ -166,7 +166,7 @@ def test_the_map_reuses_codes_it_is_given(model: PointCloudVAE) -> None:
     first = items[-1]
     assert isinstance(first, LatentMap) and first.coords.shape == (23, 2) and len(first.explained) == 2
     reads = split.reads
-    again = run(latent_map(model, split, "tsne", encoded=first.encoded, control=RunControl()))
+    again = run(latent_map(model, split, "tsne", encoded=first.encoded, control=TaskControl()))
     assert split.reads == reads
     assert [type(item) for item in again] == [ProjectionStarted, LatentMap]
     assert again[-1].method == "tsne" and again[-1].coords.shape == (23, 2) and again[-1].explained == ()

@@ -52,7 +52,7 @@ from vaeviewer.gui.heap import freeze_long_lived
 from vaeviewer.gui.workers import GeneratorWorker
 from vaeviewer.render.animation import LAYOUTS, animation_size, playback_order
 from vaeviewer.render.writers import AnimationWriter, open_animation_writer
-from vaeviewer.training.control import RunControl
+from vaeviewer.tasks import TaskControl
 from vaeviewer.workflows.export import ExportProgress, check_export_options, write_interpolation
 from vaeviewer.workflows.interpolate import INTERPOLATION_METHODS, Interpolation, interpolate
 from vaeviewer.workflows.session import ViewerSession
@@ -140,7 +140,7 @@ class ExportDialog(QDialog):
         self.session = session
         self.setWindowTitle("Export interpolation")
         self.setModal(False)
-        self._control = RunControl()
+        self._control = TaskControl()
         self._worker: GeneratorWorker | None = None
         self._result: Interpolation | None = None
         self._writer: AnimationWriter | None = None
@@ -365,7 +365,7 @@ class ExportDialog(QDialog):
             options, labels=(f"A: {split.shape_name(index_a)}", f"B: {split.shape_name(index_b)}"),
         )
         self._writer = writer
-        self._control = RunControl()
+        self._control = TaskControl()
         self._result = None
         self._failed = False
         total = len(playback_order(options["steps"], options["pingpong"]))

@@ -275,11 +275,11 @@ class MainWindow(QMainWindow):
             return self.open_checkpoint(path)
         return self.open_data(path)
 
-    def open_data(self, path: str | Path) -> bool:
-        """Open the data set at ``path`` (or ``builtin``); a bad one shows a dialog. Whether it opened."""
+    def _opened(self, open_it: Any, path: str | Path | None) -> bool:
+        """Run ``open_it(path)`` under a wait cursor; a user's mistake shows a dialog. Whether it worked."""
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            self.session.open_data(path)
+            open_it(path)
         except VaeviewerError as error:
             self.show_error(str(error))
             return False
@@ -288,6 +288,12 @@ class MainWindow(QMainWindow):
             return False
         finally:
             QApplication.restoreOverrideCursor()
+        return True
+
+    def open_data(self, path: str | Path) -> bool:
+        """Open the data set at ``path`` (or ``builtin``); a bad one shows a dialog. Whether it opened."""
+        if not self._opened(self.session.open_data, path):
+            return False
         self.statusBar().showMessage(f"opened {path}", 5000)
         suggested = self.session.suggested_checkpoint()
         if suggested is not None and self.open_checkpoint(suggested):
@@ -297,18 +303,7 @@ class MainWindow(QMainWindow):
 
     def open_checkpoint(self, path: str | Path | None) -> bool:
         """Load a checkpoint (None: the bundled model that suits the data); a bad one shows a dialog. Whether it loaded."""
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            self.session.open_checkpoint(path)
-        except VaeviewerError as error:
-            self.show_error(str(error))
-            return False
-        except OSError as error:
-            self.show_error(f"{path}: {error.strerror or error}")
-            return False
-        finally:
-            QApplication.restoreOverrideCursor()
-        return True
+        return self._opened(self.session.open_checkpoint, path)
 
     def save_checkpoint_as(self, path: str | Path) -> bool:
         """Write the session's model (weights, configuration, classes, history) to ``path``."""

@@ -20,7 +20,16 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from vaeviewer.render.colors import colormap_table
-from vaeviewer.render.offscreen import CAMERA_DIRECTIONS, CLOUD_STYLES, PARALLEL_SCALE, UP_AXES, CloudLayer, camera_pose
+from vaeviewer.render.offscreen import (
+    CAMERA_DIRECTIONS,
+    CLOUD_STYLES,
+    PARALLEL_SCALE,
+    UP_AXES,
+    CloudLayer,
+    camera_pose,
+    is_software_renderer,
+    style_scalar_bar,
+)
 
 __all__ = ["Pane", "Viewport", "THEMES"]
 
@@ -208,11 +217,6 @@ class Viewport(QWidget):
             self.interactor.ren_win.SetMultiSamples(4 if on else 0)
             self._render()
 
-    @staticmethod
-    def software_renderer(capabilities: str) -> bool:
-        """Whether an OpenGL capability report names a software rasteriser."""
-        text = capabilities.lower()
-        return any(name in text for name in ("llvmpipe", "softpipe", "swrast", "software rasterizer", "lavapipe"))
 
     # ---- content ----------------------------------------------------------------------------
 
@@ -290,22 +294,8 @@ class Viewport(QWidget):
             renderer.AddViewProp(text)
             setattr(pane, name, text)
         bar = vtkScalarBarActor()
-        bar.SetOrientationToVertical()
-        bar.SetNumberOfLabels(5)
-        bar.SetLabelFormat("%.2g")
-        bar.SetBarRatio(0.3)
-        bar.UnconstrainedFontSizeOn()
-        bar.SetPosition(0.86, 0.15)
-        bar.SetWidth(0.12)
+        style_scalar_bar(bar, bottom=0.15, font_size=12)  # coloured by the theme
         bar.SetMaximumWidthInPixels(90)
-        bar.SetHeight(0.6)
-        bar.SetTextPositionToPrecedeScalarBar()
-        for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-            prop.SetFontFamilyToArial()
-            prop.BoldOff()
-            prop.ItalicOff()
-            prop.ShadowOff()
-            prop.SetFontSize(12)
         bar.SetVisibility(False)
         renderer.AddViewProp(bar)
         pane.bar = bar
@@ -417,7 +407,7 @@ class Viewport(QWidget):
             return  # no render on a hidden or closed window; showing it renders
         if self._antialiasing is None:
             self.interactor.render()  # the OpenGL context exists from the first render on
-            self._antialiasing = not self.software_renderer(self.interactor.ren_win.ReportCapabilities() or "")
+            self._antialiasing = not is_software_renderer(self.interactor.ren_win.ReportCapabilities() or "")
             self.interactor.ren_win.SetMultiSamples(4 if self._antialiasing else 0)
         self.interactor.render()
         self.frames_drawn += 1

@@ -2,7 +2,7 @@
 
 Each item the generator yields reaches the GUI thread as the ``yielded``
 signal (queued, since the worker object lives on the GUI thread); stopping and
-pausing are the generator's business (a :class:`~vaeviewer.training.RunControl`
+pausing are the generator's business (a :class:`~vaeviewer.tasks.TaskControl`
 it checks between steps). Only plain data should be yielded: no tensors that
 need grad, no modules, no Qt or VTK objects.
 """

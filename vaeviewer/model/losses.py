@@ -116,6 +116,12 @@ def nearest_neighbors(
         and bool(torch.isfinite(b).all())
     ):
         return _nearest_neighbors_kd_tree(a, b)
+    return _nearest_neighbors_in_blocks(a, b, chunk_size)
+
+
+def _nearest_neighbors_in_blocks(a: Tensor, b: Tensor, chunk_size: int | None) -> tuple[Tensor, Tensor]:
+    """The block search of :func:`nearest_neighbors` (its notes say how), on clouds of one float dtype."""
+    dtype = a.dtype
     centroid = a.mean(dim=1, keepdim=True)
     a = a - centroid
     b = b - centroid
@@ -153,11 +159,20 @@ def nearest_neighbors(
         del block  # freed now, or it would live on while the next block is filled
     if columns_with_indices:
         return idx_ab, block_ba
+    return idx_ab, _nearest_row_of_block(a_augmented, b_augmented, block_ba, rows)
 
-    # Which of the rows of its block is the nearest point of a, for every point of b.
-    idx_ba = torch.empty((batch, m), dtype=torch.int64, device=a.device)
-    offsets = torch.arange(rows, device=a.device)
-    piece = max(1, block_bytes(a.device) // (batch * rows * 5 * a.element_size()))
+
+def _nearest_row_of_block(a_augmented: Tensor, b_augmented: Tensor, block_ba: Tensor, rows: int) -> Tensor:
+    """Which of the ``rows`` rows of its block is the nearest point of a, for every point of b.
+
+    ``block_ba`` (B, M) holds the first row of the block where each point of b
+    found its nearest distance; the rows of that block are measured again.
+    """
+    batch, n, _ = a_augmented.shape
+    m = b_augmented.shape[1]
+    idx_ba = torch.empty((batch, m), dtype=torch.int64, device=a_augmented.device)
+    offsets = torch.arange(rows, device=a_augmented.device)
+    piece = max(1, block_bytes(a_augmented.device) // (batch * rows * 5 * a_augmented.element_size()))
     for begin in range(0, m, piece):
         end = min(begin + piece, m)
         candidates = block_ba[:, begin:end, None] + offsets  # (B, piece, rows)
@@ -166,7 +181,7 @@ def nearest_neighbors(
         distances = (gathered.reshape(batch, end - begin, rows, 5) * b_augmented[:, begin:end, None, :]).sum(dim=-1)
         distances.masked_fill_(beyond, math.inf)
         idx_ba[:, begin:end] = block_ba[:, begin:end] + distances.argmin(dim=-1)
-    return idx_ab, idx_ba
+    return idx_ba
 
 
 def _nearest_neighbors_kd_tree(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:

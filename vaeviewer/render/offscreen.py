@@ -37,6 +37,7 @@ __all__ = [
     "OffscreenRenderer",
     "configure_headless",
     "is_software_renderer",
+    "style_scalar_bar",
 ]
 
 #: Where the camera looks from, for a Y-up cloud centred at the origin whose front faces +Z.
@@ -118,6 +119,32 @@ def configure_headless() -> None:
     # to decide whether to warn that there is no X server (80-130 ms on Mesa's llvmpipe); rendering
     # needs none off screen, and a failure to render is reported by VTK itself.
     os.environ.setdefault("ALLOW_PLOTTING", "true")
+
+
+def style_scalar_bar(bar: Any, *, bottom: float, font_size: int, color: tuple[float, float, float] | None = None) -> None:
+    """Lay out a ``vtkScalarBarActor`` as every picture and the window show it: upright at the right edge.
+
+    Five labels, its labels left of the bar, Arial without bold, italics or
+    shadow. The bar's own title stays unused: VTK clips it to the bar's narrow
+    box, so callers place a text of their own above it.
+    """
+    bar.SetOrientationToVertical()
+    bar.SetNumberOfLabels(5)
+    bar.SetLabelFormat("%.2g")
+    bar.SetBarRatio(0.3)
+    bar.UnconstrainedFontSizeOn()
+    bar.SetPosition(0.86, bottom)
+    bar.SetWidth(0.12)
+    bar.SetHeight(0.6)
+    bar.SetTextPositionToPrecedeScalarBar()
+    for text in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
+        if color is not None:
+            text.SetColor(color)
+        text.SetFontFamilyToArial()
+        text.BoldOff()
+        text.ItalicOff()
+        text.ShadowOff()
+        text.SetFontSize(font_size)
 
 
 def is_software_renderer(capabilities: str) -> bool:
@@ -508,28 +535,12 @@ class OffscreenRenderer:
         actor.SetVisibility(True)
 
     def _style_bar(self) -> None:
-        bar = self._bar
         width, height = self._size
-        bar.SetOrientationToVertical()
-        bar.SetNumberOfLabels(5)
-        bar.SetLabelFormat("%.2g")
-        bar.SetBarRatio(0.3)
-        bar.UnconstrainedFontSizeOn()
-        bar.SetPosition(0.86, 0.18)
-        bar.SetWidth(0.12)
-        bar.SetHeight(0.6)
-        bar.SetTextPositionToPrecedeScalarBar()
+        style_scalar_bar(self._bar, bottom=0.18, font_size=self._bar_font_size(), color=self._text_color)
         # Right-aligned just above the bar, whose top is at 0.78 of the height.
         title = self._bar_title
         title.GetTextProperty().SetJustificationToRight()
         title.SetPosition(width - max(3, round(0.012 * width)), round(0.8 * height))
-        for text in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-            text.SetColor(self._text_color)
-            text.SetFontFamilyToArial()
-            text.BoldOff()
-            text.ItalicOff()
-            text.ShadowOff()
-            text.SetFontSize(self._bar_font_size())
 
     def _frame_camera(self, azimuth: float = 0.0) -> None:
         position, up = camera_pose(self.view, self.up, azimuth)

@@ -7,7 +7,7 @@ every process iterates it and they train one model with DistributedDataParallel
 
 The names that need torch (the loop, the distributed helpers, the scores)
 are imported at their first use, so that the window can import the events
-and :class:`RunControl` and show itself before torch has loaded.
+and :class:`TaskControl` and show itself before torch has loaded.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from vaeviewer.training.control import RunControl
+from vaeviewer.tasks import TaskControl
 from vaeviewer.training.events import (
     CheckpointSaved,
     EpochEnded,
@@ -63,7 +63,7 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 __all__ = [
-    "RunControl",
+    "TaskControl",
     "TrainSettings",
     "train",
     "settings_for_resume",

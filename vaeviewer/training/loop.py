@@ -4,7 +4,7 @@ The loop owns everything a run does: it opens the data, builds the model,
 steps the optimizer, validates after each epoch, and writes ``last.pt``,
 ``best.pt``, ``history.csv`` and ``run.json`` into the run folder. Callers
 only iterate it: the command line prints the events, the window turns them
-into signals. Between two steps it checks :class:`RunControl`; a stopped run
+into signals. Between two steps it checks :class:`TaskControl`; a stopped run
 saves where it is, and ``resume`` continues bit for bit where it left off
 (shuffling is seeded per epoch and the RNG state is saved in the checkpoint).
 
@@ -21,33 +21,27 @@ the classifier still follows the encoder as it learns.
 
 from __future__ import annotations
 
-import json
 import math
-import platform
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-import vaeviewer
 from vaeviewer.data import ShapeSplit, open_dataset
-from vaeviewer.errors import CheckpointError, OptionError, TrainingError
+from vaeviewer.errors import CheckpointError, OptionError
 from vaeviewer.model import (
-    Checkpoint,
     ModelConfig,
     PointCloudVAE,
     chamfer_distance,
     classifier_nll,
     kl_divergence,
     load_checkpoint,
-    save_checkpoint,
 )
-from vaeviewer.model.checkpoint import remove_stale_temporaries
 from vaeviewer.model.guard import exclusive
-from vaeviewer.training.control import RunControl
+from vaeviewer.tasks import TaskControl
 from vaeviewer.training.distributed import (
     SINGLE_PROCESS,
     Ranks,
@@ -72,8 +66,9 @@ from vaeviewer.training.events import (
     TrainingEvent,
     ValidationEnded,
 )
-from vaeviewer.training.history import History, write_text_atomic
+from vaeviewer.training.history import History
 from vaeviewer.training.memory import keep_freed_memory
+from vaeviewer.training.run_folder import EpochTotals, RunFolder, TrainingState, run_record
 from vaeviewer.training.settings import TrainSettings
 from vaeviewer.training.validation import score_clouds
 
@@ -182,27 +177,7 @@ def _epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
-class _EpochTotals:
-    """Running sums of the losses of one epoch, saved in step checkpoints for exact resume."""
-
-    names = ("loss", "chamfer", "kl", "classifier_loss", "correct", "labelled", "samples", "seconds")
-
-    def __init__(self, values: torch.Tensor | None = None) -> None:
-        self.values = values.double().clone() if values is not None else torch.zeros(len(self.names), dtype=torch.float64)
-
-    def add(self, **amounts: float) -> None:
-        for name, amount in amounts.items():
-            self.values[self.names.index(name)] += amount
-
-    def __getitem__(self, name: str) -> float:
-        return float(self.values[self.names.index(name)])
-
-    def mean(self, name: str, over: str = "samples") -> float:
-        denominator = self[over]
-        return self[name] / denominator if denominator > 0 else math.nan
-
-
-def train(settings: TrainSettings, control: RunControl | None = None, *, resume: bool = False) -> Iterator[TrainingEvent]:
+def train(settings: TrainSettings, control: TaskControl | None = None, *, resume: bool = False) -> Iterator[TrainingEvent]:
     """Run training as a generator of :mod:`~vaeviewer.training.events`.
 
     Started by ``torchrun`` (its ``RANK``, ``WORLD_SIZE`` and ``LOCAL_RANK``
@@ -219,7 +194,7 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
         :func:`settings_for_resume` to get the saved settings. Under
         ``torchrun``, ``batch_size`` is the global batch, split evenly over
         the processes.
-    control : RunControl, optional
+    control : TaskControl, optional
         Stop and pause requests, checked between steps. Under ``torchrun`` a
         stop requested in any process stops all of them after the same step.
     resume : bool
@@ -241,7 +216,7 @@ def train(settings: TrainSettings, control: RunControl | None = None, *, resume:
         them (:class:`~vaeviewer.training.distributed.RankFailed` where it
         happened elsewhere).
     """
-    control = control or RunControl()
+    control = control or TaskControl()
     keep_freed_memory()
     if torchrun_environment() is None:
         yield from _train(settings, control, resume, SINGLE_PROCESS)
@@ -268,7 +243,7 @@ class _Setup:
     start_epoch: int
     start_step: int
     global_step: int
-    totals: _EpochTotals
+    totals: EpochTotals
     batch_size: int  # shapes per step of this process
 
 
@@ -320,7 +295,7 @@ def _prepare(settings: TrainSettings, resume: bool, ranks: Ranks) -> _Setup:
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
     history = History()
     start_epoch = start_step = global_step = 0
-    totals = _EpochTotals()
+    totals = EpochTotals()
     if checkpoint is not None:
         if checkpoint.config != config:
             raise CheckpointError(last_path, f"was trained with {checkpoint.config}, these settings give {config}")
@@ -333,7 +308,7 @@ def _prepare(settings: TrainSettings, resume: bool, ranks: Ranks) -> _Setup:
         start_step = int(checkpoint.extra.get("step_in_epoch", 0))
         history.truncate(start_epoch)
         if "epoch_totals" in checkpoint.extra and start_step:
-            totals = _EpochTotals(checkpoint.extra["epoch_totals"])
+            totals = EpochTotals(checkpoint.extra["epoch_totals"])
         _restore_rng(checkpoint.extra, settings.seed, global_step, device, ranks)
     elif ranks.rank > 0:
         # Every process built the same weights from the seed; from here on each draws its own
@@ -386,188 +361,174 @@ def _validate(model: PointCloudVAE, val_data: _Clouds, ranks: Ranks) -> tuple[fl
     )
 
 
-def _train(settings: TrainSettings, control: RunControl, resume: bool, ranks: Ranks) -> Iterator[TrainingEvent]:
-    out_dir = Path(settings.out_dir)
-    last_path, best_path = out_dir / "last.pt", out_dir / "best.pt"
+def _train(settings: TrainSettings, control: TaskControl, resume: bool, ranks: Ranks) -> Iterator[TrainingEvent]:
     setup = ranks.agree(lambda: _prepare(settings, resume, ranks))
     assert setup is not None
-    device, train_data, val_data, class_names = setup.device, setup.train_data, setup.val_data, setup.class_names
-    config, model, optimizer, history = setup.config, setup.model, setup.optimizer, setup.history
-    start_epoch, start_step, global_step, totals = setup.start_epoch, setup.start_step, setup.global_step, setup.totals
-    batch_size = setup.batch_size  # of this process; the global batch is world_size times larger
-    n_train = len(train_data.points)
-    network = wrap_model(model, ranks) if ranks.distributed else model
+    yield from _Run(settings, setup, ranks).events(control)
 
-    preview_cloud = (val_data if val_data is not None else train_data).points[:1]
 
-    @torch.no_grad()
-    def make_preview(epoch: int) -> PreviewReady:
-        # Eval mode on the latent mean draws no random numbers and updates no batch-norm
-        # statistics, so a run with previews takes exactly the steps of one without.
-        with exclusive(model):
-            mu, _ = model.encode(preview_cloud)
-            reconstruction = model.decode(mu)
-            chamfer = float(chamfer_distance(reconstruction, preview_cloud).mean())
-        points, decoded = preview_cloud[0].cpu().numpy().copy(), reconstruction[0].cpu().numpy()
-        points.flags.writeable = decoded.flags.writeable = False  # it crosses threads: nobody may change it
-        return PreviewReady(epoch, global_step, points, decoded, chamfer)
+class _Run:
+    """One run from its first step to its end, in named pieces: a step, an epoch, the end of an epoch.
 
-    # The last partial batch is dropped: batch norm needs full batches. Under torchrun this is
-    # (n_train // world_size) // batch_size, which equals n_train // global batch.
-    steps_per_epoch = (n_train // ranks.world_size) // batch_size
-    run_record = _run_record(settings, config, class_names, setup.data_format, n_train, val_data, device, ranks)
+    :meth:`events` is the loop; :meth:`_epoch` runs the steps of one epoch and
+    checks the stop and pause requests between them; :meth:`_step` is one
+    optimizer step; :meth:`_end_epoch` validates, previews, keeps the history
+    and saves. What they write goes through the :class:`RunFolder`.
+    """
 
-    def write_run_record() -> None:
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            remove_stale_temporaries(out_dir)  # left by a run killed while it saved
-            write_text_atomic(out_dir / "run.json", json.dumps(run_record, indent=2) + "\n")
-        except OSError as error:
-            raise TrainingError(f"{out_dir}: cannot write the run folder: {error.strerror or error}") from None
+    def __init__(self, settings: TrainSettings, setup: _Setup, ranks: Ranks) -> None:
+        self.settings, self.setup, self.ranks = settings, setup, ranks
+        self.device, self.train_data, self.val_data = setup.device, setup.train_data, setup.val_data
+        self.model = setup.model
+        self.network = wrap_model(setup.model, ranks) if ranks.distributed else setup.model
+        self.state = TrainingState(setup.model, setup.optimizer, setup.history, setup.global_step, setup.totals)
+        self.batch_size = setup.batch_size  # of this process; the global batch is world_size times larger
+        self.n_train = len(self.train_data.points)
+        # The last partial batch is dropped: batch norm needs full batches. Under torchrun this is
+        # (n_train // world_size) // batch_size, which equals n_train // global batch.
+        self.steps_per_epoch = (self.n_train // ranks.world_size) // self.batch_size
+        self.preview_cloud = (self.val_data if self.val_data is not None else self.train_data).points[:1]
+        n_val = len(self.val_data.points) if self.val_data is not None else 0
+        record = run_record(settings, setup.config, setup.class_names, setup.data_format, self.n_train, n_val,
+                            self.device, ranks)
+        self.folder = RunFolder(settings, setup.config, setup.class_names, record, ranks, self.device)
+        self.last_written = str(self.folder.last) if setup.resumed else ""
 
-    ranks.on_main(write_run_record)
-
-    def make_checkpoint(epoch: int, step_in_epoch: int, rng: list[dict[str, torch.Tensor]],
-                        with_optimizer: bool = True) -> Checkpoint:
-        extra: dict[str, object] = {
-            "step_in_epoch": step_in_epoch,
-            "epoch_totals": totals.values.clone(),
-            **rng[0],
-        }
-        if ranks.distributed:
-            # Each process's random state, for an exact resume with as many processes.
-            extra["world_size"] = ranks.world_size
-            for name in rng[0]:
-                extra[f"{name}_ranks"] = torch.stack([state[name] for state in rng])
-        return Checkpoint(
-            config=config,
-            model_state={k: v.detach().cpu() for k, v in model.state_dict().items()},
-            optimizer_state=optimizer.state_dict() if with_optimizer else None,
-            epoch=epoch,
-            global_step=global_step,
-            history={k: list(v) for k, v in history.columns.items()},
-            class_names=class_names,
-            run_settings=settings.to_dict(),
-            extra=extra,
+    def events(self, control: TaskControl) -> Iterator[TrainingEvent]:
+        """The whole run: ``RunStarted``, every epoch's events, and a last ``RunFinished``."""
+        settings, setup = self.settings, self.setup
+        self.folder.write_record()
+        yield RunStarted(
+            run_dir=str(self.folder.path),
+            start_epoch=setup.start_epoch,
+            epochs=settings.epochs,
+            start_step=setup.start_step,
+            steps_per_epoch=self.steps_per_epoch,
+            train_shapes=self.n_train,
+            val_shapes=len(self.val_data.points) if self.val_data is not None else 0,
+            device=str(self.device),
+            resumed=setup.resumed,
+        )
+        self.network.train()
+        first_step = setup.start_step
+        for epoch in range(setup.start_epoch, settings.epochs):
+            finished = yield from self._epoch(epoch, first_step, control)
+            if finished is None:
+                finished = yield from self._end_epoch(epoch)
+            if finished is not None:
+                yield finished
+                return
+            first_step = 0
+        yield RunFinished(
+            "completed",
+            settings.epochs,
+            self.state.global_step,
+            f"trained {settings.epochs} epochs ({self.state.global_step} steps); saved {self.folder.last}",
+            self.last_written,
         )
 
-    def save(path: Path, epoch: int, step_in_epoch: int, with_optimizer: bool = True) -> None:
-        """Rank 0 writes the checkpoint; no process goes on before it is complete."""
-        rng = {"torch_rng": torch.get_rng_state()}
-        if device.type == "cuda":
-            rng["cuda_rng"] = torch.cuda.get_rng_state(device)
-        states = ranks.gather(rng)
-        ranks.on_main(lambda: save_checkpoint(path, make_checkpoint(epoch, step_in_epoch, states, with_optimizer)))
-
-    yield RunStarted(
-        run_dir=str(out_dir),
-        start_epoch=start_epoch,
-        epochs=settings.epochs,
-        start_step=start_step,
-        steps_per_epoch=steps_per_epoch,
-        train_shapes=n_train,
-        val_shapes=len(val_data.points) if val_data is not None else 0,
-        device=str(device),
-        resumed=setup.resumed,
-    )
-    last_written = str(last_path) if setup.resumed else ""
-    network.train()
-    for epoch in range(start_epoch, settings.epochs):
+    def _epoch(self, epoch: int, first_step: int, control: TaskControl) -> Generator[TrainingEvent, None, RunFinished | None]:
+        """The steps of one epoch from ``first_step``; returns how the run ended if it ended here."""
+        settings, ranks, state = self.settings, self.ranks, self.state
         if ranks.distributed:
-            order = shard_of_epoch(n_train, _epoch_seed(settings.seed, epoch), ranks.rank, ranks.world_size)
+            order = shard_of_epoch(self.n_train, _epoch_seed(settings.seed, epoch), ranks.rank, ranks.world_size)
         else:
-            order = torch.randperm(n_train, generator=torch.Generator().manual_seed(_epoch_seed(settings.seed, epoch)))
-        shard = order[start_step * batch_size : steps_per_epoch * batch_size]
-        record_shard(epoch, ranks.rank, ranks.world_size, start_step,
-                     setup.subset[shard.numpy()] if setup.subset is not None else shard.tolist())
-        order = order.to(device)
-        for group in optimizer.param_groups:
+            order = torch.randperm(self.n_train, generator=torch.Generator().manual_seed(_epoch_seed(settings.seed, epoch)))
+        shard = order[first_step * self.batch_size : self.steps_per_epoch * self.batch_size]
+        subset = self.setup.subset
+        record_shard(epoch, ranks.rank, ranks.world_size, first_step,
+                     subset[shard.numpy()] if subset is not None else shard.tolist())
+        order = order.to(self.device)
+        for group in state.optimizer.param_groups:
             group["lr"] = settings.lr_at(epoch)
-        for step in range(start_step, steps_per_epoch):
+        for step in range(first_step, self.steps_per_epoch):
             if control.is_paused and not control.should_stop:
-                yield RunPaused(global_step=global_step)
+                yield RunPaused(global_step=state.global_step)
                 while not control.wait_while_paused(0.1):
                     pass
                 if not control.should_stop:
-                    yield RunResumed(global_step=global_step)
+                    yield RunResumed(global_step=state.global_step)
             if ranks.any(control.should_stop):  # all processes stop after the same step
-                save(last_path, epoch, step)
-                yield CheckpointSaved(str(last_path), "last", epoch, global_step)
-                yield RunFinished("stopped", epoch, global_step,
-                                  f"stopped at epoch {epoch + 1}, step {step}; saved {last_path}", str(last_path))
-                return
-            began = time.perf_counter()
-            index = order[step * batch_size : (step + 1) * batch_size]
-            clouds, labels = train_data.points[index], train_data.labels[index]
-            output = network(clouds)
-            chamfer = chamfer_distance(output.reconstruction, clouds).mean()
-            kl = kl_divergence(output.mu, output.logvar, settings.prior_std).mean()
-            classifier_loss = (
-                classifier_nll(output.log_probs, labels) if output.log_probs is not None else torch.zeros((), device=device)
-            )
-            loss = chamfer + settings.beta * kl + settings.classifier_weight * classifier_loss
-            loss_value, chamfer_value, kl_value = float(loss.detach()), float(chamfer.detach()), float(kl.detach())
-            classifier_value = float(classifier_loss.detach())
-            if output.log_probs is not None:
-                known = labels >= 0
-                correct = float((output.log_probs.argmax(1)[known] == labels[known]).sum())
-                labelled = float(known.sum())
-            else:
-                correct = labelled = 0.0
-            b = len(clouds)
-            if ranks.distributed:
-                # The global batch's means, the same in every process (a NaN anywhere is a NaN everywhere).
-                sums = ranks.sum([loss_value * b, chamfer_value * b, kl_value * b, classifier_value * b,
-                                  correct, labelled, b])
-                b = sums[6]
-                loss_value, chamfer_value, kl_value, classifier_value = (value / b for value in sums[:4])
-                correct, labelled = sums[4], sums[5]
-            if not math.isfinite(loss_value):
-                message = (
-                    f"loss became {loss_value} at epoch {epoch + 1}, step {step + 1} "
-                    f"(Chamfer {chamfer_value:.4g}, KL {kl_value:.4g}); try a lower --lr"
-                )
-                kept = f"; the last good checkpoint {last_written} is kept" if last_written else "; no checkpoint was written"
-                yield RunFinished("failed", epoch, global_step, message + kept, last_written)
-                return
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()  # under DistributedDataParallel, also averages the gradients of all processes
-            optimizer.step()
-            global_step += 1
-            seconds = time.perf_counter() - began
-            totals.add(
-                loss=loss_value * b,
-                chamfer=chamfer_value * b,
-                kl=kl_value * b,
-                classifier_loss=classifier_value * b,
-                correct=correct,
-                labelled=labelled,
-                samples=b,
-                seconds=seconds,
-            )
-            yield StepEnded(
-                epoch=epoch,
-                step=step + 1,
-                steps_per_epoch=steps_per_epoch,
-                global_step=global_step,
-                loss=loss_value,
-                chamfer=chamfer_value,
-                kl=kl_value,
-                classifier_loss=classifier_value,
-                samples_per_second=b / seconds if seconds > 0 else math.inf,
-            )
-            if settings.save_every_steps and global_step % settings.save_every_steps == 0 and step + 1 < steps_per_epoch:
-                save(last_path, epoch, step + 1)
-                last_written = str(last_path)
-                yield CheckpointSaved(str(last_path), "step", epoch, global_step)
-            if (settings.preview_every_steps and global_step % settings.preview_every_steps == 0
-                    and step + 1 < steps_per_epoch and ranks.is_main):
-                yield make_preview(epoch)
-        start_step = 0
+                last = self.folder.last
+                self.folder.save(last, state, epoch, step)
+                yield CheckpointSaved(str(last), "last", epoch, state.global_step)
+                return RunFinished("stopped", epoch, state.global_step,
+                                   f"stopped at epoch {epoch + 1}, step {step}; saved {last}", str(last))
+            ended = self._step(epoch, step, order[step * self.batch_size : (step + 1) * self.batch_size])
+            if isinstance(ended, RunFinished):
+                return ended
+            yield ended
+            inside = step + 1 < self.steps_per_epoch
+            if settings.save_every_steps and state.global_step % settings.save_every_steps == 0 and inside:
+                self.folder.save(self.folder.last, state, epoch, step + 1)
+                self.last_written = str(self.folder.last)
+                yield CheckpointSaved(str(self.folder.last), "step", epoch, state.global_step)
+            if settings.preview_every_steps and state.global_step % settings.preview_every_steps == 0 and inside \
+                    and ranks.is_main:
+                yield self._preview(epoch)
+        return None
 
+    def _step(self, epoch: int, step: int, index: torch.Tensor) -> StepEnded | RunFinished:
+        """One optimizer step on the shapes ``index``; a ``RunFinished`` when the loss is not finite."""
+        settings, ranks, state, device = self.settings, self.ranks, self.state, self.device
+        began = time.perf_counter()
+        clouds, labels = self.train_data.points[index], self.train_data.labels[index]
+        output = self.network(clouds)
+        chamfer = chamfer_distance(output.reconstruction, clouds).mean()
+        kl = kl_divergence(output.mu, output.logvar, settings.prior_std).mean()
+        classifier_loss = (
+            classifier_nll(output.log_probs, labels) if output.log_probs is not None else torch.zeros((), device=device)
+        )
+        loss = chamfer + settings.beta * kl + settings.classifier_weight * classifier_loss
+        values = [float(loss.detach()), float(chamfer.detach()), float(kl.detach()), float(classifier_loss.detach())]
+        correct = labelled = 0.0
+        if output.log_probs is not None:
+            known = labels >= 0
+            correct = float((output.log_probs.argmax(1)[known] == labels[known]).sum())
+            labelled = float(known.sum())
+        b = len(clouds)
+        if ranks.distributed:
+            # The global batch's means, the same in every process (a NaN anywhere is a NaN everywhere).
+            sums = ranks.sum([v * b for v in values] + [correct, labelled, b])
+            b = sums[6]
+            values = [v / b for v in sums[:4]]
+            correct, labelled = sums[4], sums[5]
+        loss_value, chamfer_value, kl_value, classifier_value = values
+        if not math.isfinite(loss_value):
+            message = (
+                f"loss became {loss_value} at epoch {epoch + 1}, step {step + 1} "
+                f"(Chamfer {chamfer_value:.4g}, KL {kl_value:.4g}); try a lower --lr"
+            )
+            kept = (f"; the last good checkpoint {self.last_written} is kept" if self.last_written
+                    else "; no checkpoint was written")
+            return RunFinished("failed", epoch, state.global_step, message + kept, self.last_written)
+        state.optimizer.zero_grad(set_to_none=True)
+        loss.backward()  # under DistributedDataParallel, also averages the gradients of all processes
+        state.optimizer.step()
+        state.global_step += 1
+        seconds = time.perf_counter() - began
+        state.totals.add(loss=loss_value * b, chamfer=chamfer_value * b, kl=kl_value * b,
+                         classifier_loss=classifier_value * b, correct=correct, labelled=labelled, samples=b,
+                         seconds=seconds)
+        return StepEnded(
+            epoch=epoch,
+            step=step + 1,
+            steps_per_epoch=self.steps_per_epoch,
+            global_step=state.global_step,
+            loss=loss_value,
+            chamfer=chamfer_value,
+            kl=kl_value,
+            classifier_loss=classifier_value,
+            samples_per_second=b / seconds if seconds > 0 else math.inf,
+        )
+
+    def _end_epoch(self, epoch: int) -> Generator[TrainingEvent, None, RunFinished | None]:
+        """Validate, preview, check the processes agree, record the epoch and save; returns a failure if any."""
+        settings, ranks, state, folder = self.settings, self.ranks, self.state, self.folder
+        totals = state.totals
         row = {
             "epoch": epoch + 1,
-            "global_step": global_step,
+            "global_step": state.global_step,
             "train_loss": totals.mean("loss"),
             "train_chamfer": totals.mean("chamfer"),
             "train_kl": totals.mean("kl"),
@@ -578,82 +539,47 @@ def _train(settings: TrainSettings, control: RunControl, resume: bool, ranks: Ra
         }
         # Batch-norm running statistics differ between processes after their last forward
         # passes; rank 0's are the ones saved, so everyone validates with them.
-        ranks.broadcast_buffers(model)
-        if val_data is not None:
-            val_chamfer, val_kl, val_accuracy = _validate(model, val_data, ranks)
+        ranks.broadcast_buffers(self.model)
+        if self.val_data is not None:
+            val_chamfer, val_kl, val_accuracy = _validate(self.model, self.val_data, ranks)
             row.update(val_chamfer=val_chamfer, val_kl=val_kl, val_accuracy=val_accuracy)
             yield ValidationEnded(epoch, val_chamfer, val_kl, val_accuracy)
         if ranks.is_main:
-            yield make_preview(epoch)
+            yield self._preview(epoch)
         if ranks.distributed:
-            digests = ranks.gather(weights_digest(model))
+            digests = ranks.gather(weights_digest(self.model))
             identical = len(set(digests)) == 1
-            run_record["rank_check"] = {"epoch": epoch + 1, "global_step": global_step, "identical_weights": identical}
+            folder.record["rank_check"] = {"epoch": epoch + 1, "global_step": state.global_step,
+                                           "identical_weights": identical}
             if not identical:
-                ranks.on_main(write_run_record)
-                yield RunFinished("failed", epoch, global_step,
-                                  f"the processes' weights differ after epoch {epoch + 1} (digests {digests})", last_written)
-                return
-        criterion = "val_chamfer" if val_data is not None else "train_chamfer"
-        is_best = row[criterion] < history.best(criterion)
-        history.append(row)
-        totals = _EpochTotals()
-        save(last_path, epoch + 1, 0)
-        last_written = str(last_path)
-        yield CheckpointSaved(str(last_path), "last", epoch + 1, global_step)
+                folder.write_record()
+                return RunFinished("failed", epoch, state.global_step,
+                                   f"the processes' weights differ after epoch {epoch + 1} (digests {digests})",
+                                   self.last_written)
+        criterion = "val_chamfer" if self.val_data is not None else "train_chamfer"
+        is_best = row[criterion] < state.history.best(criterion)
+        state.history.append(row)
+        state.totals = EpochTotals()
+        folder.save(folder.last, state, epoch + 1, 0)
+        self.last_written = str(folder.last)
+        yield CheckpointSaved(str(folder.last), "last", epoch + 1, state.global_step)
         if is_best:
-            save(best_path, epoch + 1, 0, with_optimizer=False)
-            yield CheckpointSaved(str(best_path), "best", epoch + 1, global_step)
-
-        def write_history() -> None:
-            try:
-                history.write_csv(out_dir / "history.csv")
-            except OSError as error:
-                raise TrainingError(f"{out_dir / 'history.csv'}: cannot write: {error.strerror or error}") from None
-            if ranks.distributed:
-                write_run_record()
-
-        ranks.on_main(write_history)
+            folder.save(folder.best, state, epoch + 1, 0, with_optimizer=False)
+            yield CheckpointSaved(str(folder.best), "best", epoch + 1, state.global_step)
+        folder.write_history(state.history)
         yield EpochEnded(epoch, {k: float(v) for k, v in row.items()})
-    yield RunFinished(
-        "completed",
-        settings.epochs,
-        global_step,
-        f"trained {settings.epochs} epochs ({global_step} steps); saved {last_path}",
-        last_written,
-    )
+        return None
 
-
-def _run_record(
-    settings: TrainSettings,
-    config: ModelConfig,
-    class_names: tuple[str, ...],
-    data_format: str,
-    n_train: int,
-    val_data: _Clouds | None,
-    device: torch.device,
-    ranks: Ranks,
-) -> dict[str, object]:
-    """What ``run.json`` holds: settings, model, data, where it ran, versions."""
-    record: dict[str, object] = {
-        "settings": settings.to_dict(),
-        "model": config.to_dict(),
-        "data": {
-            "path": settings.data,
-            "format": data_format,
-            "class_names": list(class_names),
-            "train_shapes": n_train,
-            "val_shapes": len(val_data.points) if val_data is not None else 0,
-        },
-        "device": str(device),
-        "world_size": ranks.world_size,
-        "backend": ranks.backend or None,
-        "versions": {"vaeviewer": vaeviewer.__version__, "torch": torch.__version__, "python": platform.python_version()},
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    if ranks.distributed:
-        record["batch_per_process"] = settings.batch_size // ranks.world_size
-        record["sync_batch_norm"] = device.type == "cuda"
-        # Filled in after each epoch: whether every process holds the same weights (it must).
-        record["rank_check"] = None
-    return record
+    @torch.no_grad()
+    def _preview(self, epoch: int) -> PreviewReady:
+        """The reconstruction of a fixed shape, for the window's live view."""
+        # Eval mode on the latent mean draws no random numbers and updates no batch-norm
+        # statistics, so a run with previews takes exactly the steps of one without.
+        model, cloud = self.model, self.preview_cloud
+        with exclusive(model):
+            mu, _ = model.encode(cloud)
+            reconstruction = model.decode(mu)
+            chamfer = float(chamfer_distance(reconstruction, cloud).mean())
+        points, decoded = cloud[0].cpu().numpy().copy(), reconstruction[0].cpu().numpy()
+        points.flags.writeable = decoded.flags.writeable = False  # it crosses threads: nobody may change it
+        return PreviewReady(epoch, self.state.global_step, points, decoded, chamfer)

@@ -2,7 +2,7 @@
 
 :func:`export_interpolation` is a generator of :class:`ExportProgress` events:
 the command line drives it with a progress bar, the window will run it in a
-worker thread and cancel it with a :class:`~vaeviewer.training.RunControl`.
+worker thread and cancel it with a :class:`~vaeviewer.tasks.TaskControl`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from vaeviewer.errors import OptionError
 from vaeviewer.render.animation import LAYOUTS, interpolation_frames, playback_order
 from vaeviewer.render.writers import AnimationWriter, check_animation_path, open_animation_writer
-from vaeviewer.training.control import RunControl
+from vaeviewer.tasks import TaskControl
 from vaeviewer.workflows.interpolate import Interpolation, check_path_options, interpolate
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def export_interpolation(
     pingpong: bool = False,
     up: str = "y",
     labels: tuple[str, str] = ("A", "B"),
-    control: RunControl | None = None,
+    control: TaskControl | None = None,
 ) -> Iterator[ExportProgress]:
     """Animate the decoded path from shape A to shape B into a GIF or MP4 file.
 
@@ -144,7 +144,7 @@ def export_interpolation(
         PointNet's h5 files, ``z`` for raw ModelNet ``.off`` meshes.
     labels : tuple of str
         Titles of the triptych's side panels.
-    control : RunControl, optional
+    control : TaskControl, optional
         Stop and pause requests, checked between frames.
 
     Returns
@@ -161,14 +161,14 @@ def export_interpolation(
     target = check_export_options(out_path, steps=steps, fps=fps, size=size, method=method, layout=layout, up=up)
     return _export(
         model, cloud_a, cloud_b, target, steps=steps, fps=fps, size=size, method=method, layout=layout,
-        orbit=orbit, pingpong=pingpong, up=up, labels=labels, control=control or RunControl(),
+        orbit=orbit, pingpong=pingpong, up=up, labels=labels, control=control or TaskControl(),
     )
 
 
 def _export(
     model: PointCloudVAE, cloud_a: np.ndarray, cloud_b: np.ndarray, target: Path, *, steps: int, fps: float,
     size: int, method: str, layout: str, orbit: bool, pingpong: bool, up: str, labels: tuple[str, str],
-    control: RunControl,
+    control: TaskControl,
 ) -> Iterator[ExportProgress]:
     total = len(playback_order(steps, pingpong))
     # Opened first: an unwritable target fails at once, before any progress is shown.
@@ -192,7 +192,7 @@ def write_interpolation(
     pingpong: bool = False,
     up: str = "y",
     labels: tuple[str, str] = ("A", "B"),
-    control: RunControl | None = None,
+    control: TaskControl | None = None,
 ) -> Iterator[ExportProgress]:
     """Render an already decoded path frame by frame into ``writer`` and commit the file.
 
@@ -204,7 +204,7 @@ def write_interpolation(
     removes its temporary file unless committed. Renders with VTK: iterate it on
     one thread.
     """
-    control = control or RunControl()
+    control = control or TaskControl()
     total = len(playback_order(result.steps, pingpong))
     frames: Generator[np.ndarray, None, None] | None = None
     try:

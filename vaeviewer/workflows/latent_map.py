@@ -2,7 +2,7 @@
 
 Qt-free. :func:`encode_split` and :func:`latent_map` are generators: each
 ``yield`` is a small frozen dataclass (progress, then the result) and a place
-where a :class:`~vaeviewer.training.RunControl` can stop the work. The window
+where a :class:`~vaeviewer.tasks.TaskControl` can stop the work. The window
 runs :func:`latent_map` on a worker thread; a script can simply iterate it.
 
 Costs, measured on a 2-core machine shared with a training run, bundled model
@@ -28,7 +28,7 @@ from vaeviewer.errors import DataFileError, OptionError
 if TYPE_CHECKING:
     from vaeviewer.data import ShapeSplit
     from vaeviewer.model import PointCloudVAE
-    from vaeviewer.training.control import RunControl
+    from vaeviewer.tasks import TaskControl
 
 __all__ = [
     "PROJECTION_METHODS",
@@ -121,7 +121,7 @@ class LatentMap:
 
 
 def encode_split(
-    model: PointCloudVAE, split: ShapeSplit, batch_size: int = 64, control: RunControl | None = None
+    model: PointCloudVAE, split: ShapeSplit, batch_size: int = 64, control: TaskControl | None = None
 ) -> Iterator[EncodeProgress | EncodedSplit]:
     """Encode every shape of ``split`` to its latent mean, a batch at a time.
 
@@ -137,7 +137,7 @@ def encode_split(
     split : ShapeSplit
     batch_size : int
         Shapes per forward pass, and between two progress events.
-    control : RunControl, optional
+    control : TaskControl, optional
         Checked before every shape is read: once it asks to stop, the
         generator ends with what it has encoded so far (``stopped=True``).
 
@@ -322,7 +322,7 @@ def _tsne_process_main(folder: str, seed: int) -> None:
     os.replace(os.path.join(folder, "coords.part.npy"), os.path.join(folder, "coords.npy"))
 
 
-def project_stoppable(latents: np.ndarray, method: str, seed: int, control: RunControl) -> np.ndarray | None:
+def project_stoppable(latents: np.ndarray, method: str, seed: int, control: TaskControl) -> np.ndarray | None:
     """:func:`project`, but a stop request ends t-SNE at once; returns None when stopped.
 
     scikit-learn's t-SNE has no place to stop, so it runs in a child Python
@@ -392,7 +392,7 @@ def latent_map(
     *,
     encoded: EncodedSplit | None = None,
     batch_size: int = 64,
-    control: RunControl | None = None,
+    control: TaskControl | None = None,
     seed: int = 0,
 ) -> Iterator[EncodeProgress | EncodedSplit | ProjectionStarted | LatentMap]:
     """Encode ``split`` (unless ``encoded`` is given) and project its codes: the map's whole work.

@@ -35,7 +35,7 @@ from vaeviewer.gui.viewport import Pane, Viewport
 from vaeviewer.gui.workers import GeneratorWorker
 from vaeviewer.render.colors import INPUT_GREY
 from vaeviewer.render.offscreen import CloudLayer
-from vaeviewer.training.control import RunControl
+from vaeviewer.tasks import TaskControl
 from vaeviewer.workflows.latent_map import (
     PROJECTION_METHODS,
     EncodedSplit,
@@ -145,8 +145,8 @@ class LatentMapPanel(Panel):
         self._shown: LatentMap | None = None
         self._rows = np.zeros(0, dtype=np.int64)  # split index -> row of the shown map (-1: absent)
         self._worker: GeneratorWorker | None = None
-        self._control: RunControl | None = None
-        self._stopping: list[tuple[GeneratorWorker, RunControl]] = []
+        self._control: TaskControl | None = None
+        self._stopping: list[tuple[GeneratorWorker, TaskControl]] = []
         self._failed = False  # the last automatic attempt failed: wait for the Compute button
         self._hovered = -1
         self._closed = False
@@ -190,7 +190,7 @@ class LatentMapPanel(Panel):
             self._show_map(self._maps[method])
             return
         self._failed = False
-        model, split, encoded, control = self.session.model, self.session.split, self._encoded, RunControl()
+        model, split, encoded, control = self.session.model, self.session.split, self._encoded, TaskControl()
 
         def work() -> Any:
             return latent_map(model, split, method, encoded=encoded, batch_size=_BATCH_SIZE, control=control)

@@ -59,11 +59,11 @@ from vaeviewer.training import (
     CheckpointSaved,
     History,
     PreviewReady,
-    RunControl,
     RunFinished,
     RunPaused,
     RunResumed,
     RunStarted,
+    TaskControl,
     TrainingEvent,
     TrainSettings,
 )
@@ -136,7 +136,7 @@ class TrainingPanel(Panel):
         super().__init__(session, viewport, parent)
         self.record = RunRecord()
         self._worker: GeneratorWorker | None = None
-        self._control: RunControl | None = None
+        self._control: TaskControl | None = None
         self._state = "idle"
         self._closed = False
         self._preview_drawn: PreviewReady | None = None
@@ -474,7 +474,7 @@ class TrainingPanel(Panel):
             self._load_history(Path(settings.out_dir), losses=False)
             changes = {name: getattr(settings, name) for name in _CHANGEABLE_ON_RESUME}
         self._list_checkpoints(Path(settings.out_dir))
-        control = RunControl()
+        control = TaskControl()
 
         def run():  # on the worker thread: reading the checkpoint there keeps the window responsive
             run_settings = settings_for_resume(settings.out_dir, changes) if resume else settings

@@ -1,18 +1,26 @@
-"""Stop and pause requests for a running training loop, safe to use from any thread."""
+"""Stop and pause requests for long work (a training run, an export, a latent map), safe from any thread.
+
+Long work in vaeviewer is a generator that checks a :class:`TaskControl`
+between two of its steps: stopping is a flag the work reads, never an
+exception thrown into it, so it ends at a step boundary and keeps what it has
+(a training run saves ``last.pt``, an export removes its partial file). The
+command line sets it from Ctrl-C, the window from its Stop and Cancel buttons
+and when it closes.
+"""
 
 from __future__ import annotations
 
 import threading
 
-__all__ = ["RunControl"]
+__all__ = ["TaskControl"]
 
 
-class RunControl:
-    """Flags a training loop checks between steps.
+class TaskControl:
+    """Flags a long task checks between its steps.
 
-    Stopping is a flag, not an exception: the loop finishes its current step,
-    saves a checkpoint and returns. Pausing blocks the loop between two steps
-    until :meth:`resume` or :meth:`stop` is called.
+    Stopping is a flag, not an exception: the task finishes its current step,
+    keeps what it has and returns. Pausing (which training honours) blocks it
+    between two steps until :meth:`resume` or :meth:`stop` is called.
     """
 
     def __init__(self) -> None:
@@ -21,12 +29,12 @@ class RunControl:
         self._running.set()
 
     def stop(self) -> None:
-        """Ask the loop to stop after its current step (also ends a pause)."""
+        """Ask the task to stop after its current step (also ends a pause)."""
         self._stop.set()
         self._running.set()
 
     def pause(self) -> None:
-        """Ask the loop to wait before its next step."""
+        """Ask the task to wait before its next step."""
         if not self._stop.is_set():
             self._running.clear()
 
