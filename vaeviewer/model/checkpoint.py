@@ -47,10 +47,6 @@ CHECKPOINT_FORMAT = "vaeviewer-checkpoint"
 #: Newest layout version this code writes and reads.
 CHECKPOINT_VERSION = 1
 
-# Gives each temporary file of this process a distinct name, so that two
-# threads saving to the same target do not write into one temporary file.
-
-
 @dataclass
 class Checkpoint:
     """A model's weights with everything needed to rebuild and resume it.

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from vaeviewer.files import atomic_write
+from vaeviewer.files import atomic_write, remove_quietly
 from vaeviewer.render.colors import INPUT_GREY
 from vaeviewer.render.offscreen import UP_AXES, CloudLayer, OffscreenRenderer
 
@@ -258,10 +258,10 @@ class ThumbnailCache:
         except FileNotFoundError:
             return None
         except Exception:  # a truncated or foreign file: any decoder error means "draw it again"
-            _unlink_quietly(path)
+            remove_quietly(path)
             return None
         if image.shape != (self.size, self.size, 3) or image.dtype != np.uint8:
-            _unlink_quietly(path)
+            remove_quietly(path)
             return None
         return image
 
@@ -365,9 +365,3 @@ def _safe_name(text: str) -> str:
     """``text`` as one file name on any system: letters, digits, ``_.-`` only."""
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip(".") or "_"
 
-
-def _unlink_quietly(path: Path) -> None:
-    try:
-        path.unlink()
-    except OSError:
-        pass

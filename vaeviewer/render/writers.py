@@ -22,7 +22,7 @@ from typing import IO, Any
 import numpy as np
 
 from vaeviewer.errors import OptionError
-from vaeviewer.files import temporary_name
+from vaeviewer.files import remove_quietly, temporary_name
 
 __all__ = [
     "ANIMATION_SUFFIXES",
@@ -149,7 +149,7 @@ class AnimationWriter:
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
             self._file: IO[bytes] | None = open(self._tmp, "wb")
         except OSError as error:
-            self._remove_temp()
+            remove_quietly(self._tmp)
             raise _cannot_write(self.path, error) from None
 
     @property
@@ -198,18 +198,12 @@ class AnimationWriter:
         try:
             self._close_quietly()
         finally:
-            self._remove_temp()
+            remove_quietly(self._tmp)
 
     def close(self) -> None:
         """Abort unless committed: what a ``with`` block does on leaving."""
         if not self._finished:
             self.abort()
-
-    def _remove_temp(self) -> None:
-        try:
-            self._tmp.unlink()
-        except OSError:
-            pass
 
     def _close_file(self) -> None:
         """Flush the temporary file to disk, so that a full disk shows up here and not later."""

@@ -61,9 +61,9 @@ def score_clouds(
     """
     device = next(model.parameters()).device
     chamfers, kls, predictions, latents = [], [], [], []
-    with exclusive(model):
-        for start in range(0, len(clouds), batch_size):
-            batch = clouds[start : start + batch_size].to(device, non_blocking=True)
+    for start in range(0, len(clouds), batch_size):
+        batch = clouds[start : start + batch_size].to(device, non_blocking=True)
+        with exclusive(model):  # one batch at a time, as every verb holds the guard
             mu, logvar = model.encode(batch)
             latents.append(mu.float().cpu())
             chamfers.append(chamfer_distance(model.decode(mu), batch).double().cpu())

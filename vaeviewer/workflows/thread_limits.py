@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 __all__ = ["openmp_threads", "process_threads"]
 
@@ -22,12 +22,11 @@ _LOCK = threading.Lock()
 
 
 @contextmanager
-def openmp_threads(limit: int) -> Iterator[None]:
-    """Run the block with at most ``limit`` OpenMP threads under this thread; other threads keep theirs."""
+def _limited(limit: int, user_api: str | None) -> Iterator[None]:
     from threadpoolctl import threadpool_limits  # comes with scikit-learn
 
     with _LOCK:
-        limiter = threadpool_limits(limits=int(limit), user_api="openmp")
+        limiter = threadpool_limits(limits=int(limit), user_api=user_api)
     try:
         yield
     finally:
@@ -35,19 +34,15 @@ def openmp_threads(limit: int) -> Iterator[None]:
             limiter.restore_original_limits()
 
 
-@contextmanager
-def process_threads(limit: int) -> Iterator[None]:
+def openmp_threads(limit: int) -> AbstractContextManager[None]:
+    """Run the block with at most ``limit`` OpenMP threads under this thread; other threads keep theirs."""
+    return _limited(limit, "openmp")
+
+
+def process_threads(limit: int) -> AbstractContextManager[None]:
     """Run the block with at most ``limit`` threads in every pool, BLAS included: for a process of its own.
 
     The BLAS limits are process-wide; the t-SNE child process, which runs
     nothing else, is where this belongs.
     """
-    from threadpoolctl import threadpool_limits
-
-    with _LOCK:
-        limiter = threadpool_limits(limits=int(limit))
-    try:
-        yield
-    finally:
-        with _LOCK:
-            limiter.restore_original_limits()
+    return _limited(limit, None)
