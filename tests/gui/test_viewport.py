@@ -64,3 +64,44 @@ def test_software_opengl_renders_without_multisampling(viewport):
     assert viewport.interactor.ren_win.GetMultiSamples() == 4
     assert is_software_renderer("OpenGL renderer string: llvmpipe (LLVM 15.0.6, 256 bits)")
     assert not is_software_renderer("OpenGL renderer string: NVIDIA GeForce RTX 4090/PCIe/SSE2")
+
+
+def _surface_wrappers() -> int:
+    """Python wrappers of Qt surfaces alive now: the GL widget's own is the only kind the window makes."""
+    import gc
+
+    from PySide6.QtGui import QSurface
+
+    return sum(1 for item in gc.get_objects() if isinstance(item, QSurface))
+
+
+def test_no_wrapper_of_the_gl_surface_outlives_the_window(qtbot, session, tmp_path):
+    """A wrapper kept past its surface's deletion aliases whatever Qt puts at that address next.
+
+    Seen before the fix: ``QApplication.topLevelWidgets()`` answered a ``QSurface``
+    for a new dialog (the deleted surface's address reused), and windows opened
+    after closed ones crashed inside Qt's event loop. The plotter's reference
+    cycles keep it alive until a garbage collection, so none runs here.
+    """
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent, QSettings
+
+    from vaeviewer.gui.main_window import MainWindow
+
+    gc.collect()
+    before = _surface_wrappers()
+    gc.disable()
+    try:
+        window = MainWindow(session, QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+        window.resize(800, 600)
+        window.show()
+        qtbot.waitExposed(window)
+        window.viewport.image()  # drawn: the GL context and its surface exist
+        window.close()
+        window.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        del window
+        assert _surface_wrappers() == before
+    finally:
+        gc.enable()

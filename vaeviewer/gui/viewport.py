@@ -261,6 +261,7 @@ class Viewport(QWidget):
         """
         if self.interactor is None:
             return
+        _release_gl_context(self.interactor)
         self.interactor.close()
         self.interactor = None
         # The renderers, texts, bars and lookup tables must not outlive the plotter with this widget.
@@ -422,3 +423,20 @@ class Viewport(QWidget):
         """Render what is there when the viewport becomes visible."""
         super().showEvent(event)
         self._render()
+
+
+def _release_gl_context(interactor: Any) -> None:
+    """Free VTK's OpenGL resources with the widget's context current, and drop the interactor's hold on it.
+
+    pyvistaqt (0.13, the ``QOpenGLWidget`` interactor) does this in a slot of the
+    context's ``aboutToBeDestroyed``, which never runs when the window is deleted:
+    the widget's Python side is invalidated before its context goes. Its
+    ``QSurface`` wrapper then outlives the surface, and shiboken hands it out for
+    the next object Qt puts at that address (seen: ``topLevelWidgets()`` answering
+    a ``QSurface`` for a new dialog; windows opened after closed ones crashing in
+    Qt's event loop). Calling that slot here, while the widget lives, is the
+    teardown pyvistaqt intends; other versions have no such slot.
+    """
+    cleanup = getattr(interactor, "_cleanup_context", None)
+    if cleanup is not None:
+        cleanup()
