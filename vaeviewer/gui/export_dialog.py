@@ -5,7 +5,7 @@ It offers the options of ``vaeviewer export-gif`` and runs the same steps as
 threads so that the window never stalls:
 
 1. the model decodes the path (:func:`~vaeviewer.workflows.interpolate.interpolate`,
-   torch only) on a :class:`~vaeviewer.gui.workers.GeneratorWorker`: under load
+   torch only) on a task of a :class:`~vaeviewer.gui.workers.TaskRunner`: under load
    this takes from ten to several hundred milliseconds, too long for one slice
    of the GUI thread;
 2. the frames are rendered (VTK, so on the GUI thread) and written one per
@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 
 from vaeviewer.errors import OptionError, VaeviewerError
 from vaeviewer.gui.heap import freeze_long_lived
-from vaeviewer.gui.workers import GeneratorWorker
+from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.animation import LAYOUTS, animation_size, playback_order
 from vaeviewer.render.writers import AnimationWriter, open_animation_writer
 from vaeviewer.tasks import TaskControl
@@ -141,7 +141,8 @@ class ExportDialog(QDialog):
         self.setWindowTitle("Export interpolation")
         self.setModal(False)
         self._control = TaskControl()
-        self._worker: GeneratorWorker | None = None
+        self._tasks = TaskRunner(self)
+        self._decoding: Task | None = None
         self._result: Interpolation | None = None
         self._writer: AnimationWriter | None = None
         self._events: Iterator[ExportProgress] | None = None
@@ -329,7 +330,7 @@ class ExportDialog(QDialog):
     @property
     def is_running(self) -> bool:
         """Whether an export is under way (decoding, rendering, or winding down after a cancel)."""
-        return self._running or self._worker is not None
+        return self._running or self._tasks.busy
 
     def start(self) -> None:
         """Check the options and start the export; a wrong option shows in the dialog and starts nothing."""
@@ -373,11 +374,9 @@ class ExportDialog(QDialog):
         self._show_progress(ExportProgress(0, total, "decoding"))
         model, method, steps = session.model, options["method"], options["steps"]
         # Torch only: the model runs off the GUI thread; the arrays it returns are plain numpy.
-        self._worker = GeneratorWorker(lambda: iter([interpolate(model, clouds[0], clouds[1], steps, method)]), self)
-        self._worker.yielded.connect(self._decoded)
-        self._worker.failed.connect(self._decode_failed)
-        self._worker.done.connect(self._decode_done)
-        self._worker.start()
+        self._decoding = self._tasks.start(lambda: iter([interpolate(model, clouds[0], clouds[1], steps, method)]),
+                                           on_item=self._decoded, on_failed=self._decode_failed,
+                                           on_done=self._decode_done)
 
     def cancel(self) -> None:
         """Stop the export after the current frame; nothing is written. No-op when idle."""
@@ -388,10 +387,7 @@ class ExportDialog(QDialog):
     def shutdown(self) -> None:
         """Cancel at once, remove the temporary file and wait for the decoding thread (the window is closing)."""
         self._abort_now()
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.wait()  # its result, still on its way as a signal, is dropped: the export is over
-            worker.deleteLater()
+        self._tasks.shutdown()  # waits for the decoding; its result, still on its way, is dropped
 
     def _decoded(self, result: Interpolation) -> None:
         self._result = result
@@ -401,12 +397,7 @@ class ExportDialog(QDialog):
         self._show_error(message)
 
     def _decode_done(self) -> None:
-        worker, self._worker = self._worker, None
-        if worker is not None:
-            worker.wait()  # returns at once: the thread has finished its run
-            worker.deleteLater()
-        if not self._running:
-            return  # aborted while decoding: already wound up
+        self._decoding = None
         if self._failed or self._result is None or self._control.should_stop:
             self._finish(cancelled=not self._failed)
             return
@@ -449,10 +440,10 @@ class ExportDialog(QDialog):
         if not self._running:
             return
         self._control.stop()
-        if self._worker is not None:
+        if self._decoding is not None:
             # Decoding: its result is dropped when it arrives; the file must not wait for it.
-            if self._writer is not None:
-                self._writer.close()
+            self._decoding.cancel()
+            self._decoding = None
         self._finish(cancelled=True)
 
     def _finish(self, *, cancelled: bool, path: Path | None = None) -> None:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from vaeviewer.errors import VaeviewerError
 from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.viewport import Pane, Viewport
-from vaeviewer.gui.workers import GeneratorWorker
+from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import INPUT_GREY
 from vaeviewer.render.offscreen import CloudLayer
 from vaeviewer.tasks import TaskControl
@@ -144,9 +144,8 @@ class LatentMapPanel(Panel):
         self._maps: dict[str, LatentMap] = {}
         self._shown: LatentMap | None = None
         self._rows = np.zeros(0, dtype=np.int64)  # split index -> row of the shown map (-1: absent)
-        self._worker: GeneratorWorker | None = None
-        self._control: TaskControl | None = None
-        self._stopping: list[tuple[GeneratorWorker, TaskControl]] = []
+        self._tasks = TaskRunner(self)
+        self._task: Task | None = None  # the map under way; stopped ones wind down in the runner
         self._failed = False  # the last automatic attempt failed: wait for the Compute button
         self._hovered = -1
         self._closed = False
@@ -180,7 +179,7 @@ class LatentMapPanel(Panel):
         The split's codes are reused when they are already known. Stops a
         computation under way. Does nothing but say why without a model or data set.
         """
-        self._stop_worker()
+        self._cancel_map()
         missing = self._missing_input()
         if missing:
             self._set_info(missing)
@@ -195,28 +194,24 @@ class LatentMapPanel(Panel):
         def work() -> Any:
             return latent_map(model, split, method, encoded=encoded, batch_size=_BATCH_SIZE, control=control)
 
-        worker = GeneratorWorker(work, self, abandoned=lambda: control.should_stop)
-        worker.yielded.connect(self._on_item)
-        worker.failed.connect(self._on_failed)
-        worker.done.connect(self._on_done)
-        self._worker, self._control = worker, control
+        self._task = self._tasks.start(work, stop=control.stop, on_item=self._on_item, on_failed=self._on_failed,
+                                       on_done=self._on_done)
         self._progress.setRange(0, max(len(split), 1) if encoded is None else 0)
         self._progress.setValue(0)
         self._progress.setFormat("encoding %v of %m shapes" if encoded is None else "")
         self._progress.show()
         self._set_info(f"{'Projecting' if encoded is not None else 'Encoding'} {len(split)} shapes of {split.name}…")
         self._update_buttons()
-        worker.start()
 
     def stop(self) -> None:
         """Stop a computation under way; the map stays empty until the next one."""
-        if self._worker is not None:
-            self._stop_worker()
+        if self._task is not None:
+            self._cancel_map()
             self._set_info("Stopped. Press Compute to map the shapes.")
 
     def is_busy(self) -> bool:
         """Whether a map is being computed."""
-        return self._worker is not None
+        return self._task is not None
 
     def set_active(self, active: bool) -> None:
         """Own the viewport or give it up; the map is computed on first activation."""
@@ -245,10 +240,8 @@ class LatentMapPanel(Panel):
         self._closed = True
         for event, callback in self._subscriptions():
             event.disconnect(callback)
-        self._stop_worker()
-        for worker, _control in self._stopping:
-            worker.wait()
-        self._stopping.clear()
+        self._cancel_map()
+        self._tasks.shutdown()
         self._context_menu.close()
 
     # ---- building -----------------------------------------------------------------------------
@@ -283,6 +276,10 @@ class LatentMapPanel(Panel):
         plot_item = self._plot.getPlotItem()
         plot_item.setAspectLocked(True)
         plot_item.setMenuEnabled(False)
+        # pyqtgraph makes the plot's options menu without a parent; whether it is deleted with the plot then
+        # hangs on the order in which the garbage collector frees the plot's Python side (seen: left alive
+        # after the window closed). A child of the plot goes with it.
+        plot_item.ctrlMenu.setParent(self._plot, plot_item.ctrlMenu.windowFlags())
         plot_item.hideButtons()
         for side in ("left", "bottom"):
             axis = plot_item.getAxis(side)
@@ -367,25 +364,21 @@ class LatentMapPanel(Panel):
 
     def _ensure_map(self) -> None:
         """Compute the map if it is wanted, missing, not under way and did not just fail."""
-        if not self._wanted() or self._worker is not None or self._failed:
+        if not self._wanted() or self._task is not None or self._failed:
             return
         if self._shown is not None and self._shown.method == self.method():
             return
         self.compute()
 
-    def _stop_worker(self) -> None:
-        """Ask the running worker to stop; it is waited for in shutdown (or ends by itself)."""
-        if self._worker is not None:
-            assert self._control is not None
-            self._control.stop()
-            self._stopping.append((self._worker, self._control))
-            self._worker = self._control = None
+    def _cancel_map(self) -> None:
+        """Cancel the map under way: it ends by itself (t-SNE's process is killed), and what it sends is dropped."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
         self._progress.hide()
         self._update_buttons()
 
     def _on_item(self, item: Any) -> None:
-        if self.sender() is not self._worker:
-            return  # from a computation that was stopped: its inputs are gone
         if isinstance(item, EncodeProgress):
             self._progress.setRange(0, max(item.total, 1))
             self._progress.setValue(item.done)
@@ -402,28 +395,17 @@ class LatentMapPanel(Panel):
                 self._show_map(item)
 
     def _on_failed(self, message: str) -> None:
-        if self.sender() is not self._worker:
-            return
         self._failed = True
         self._set_info(f"The map could not be computed: {message}")
         self.error.emit(f"latent map: {message}")
 
     def _on_done(self) -> None:
-        sender = self.sender()
-        for pair in list(self._stopping):
-            if pair[0] is sender:
-                self._stopping.remove(pair)
-                pair[0].wait()  # returns at once: done is the thread's last act
-                pair[0].deleteLater()
-        if sender is self._worker:
-            self._worker.wait()
-            self._worker.deleteLater()
-            self._worker = self._control = None
-            self._progress.hide()
-            self._update_buttons()
+        self._task = None
+        self._progress.hide()
+        self._update_buttons()
 
     def _on_compute_clicked(self) -> None:
-        if self._worker is not None:
+        if self._task is not None:
             self.stop()
             return
         self._maps.pop(self.method(), None)
@@ -433,7 +415,7 @@ class LatentMapPanel(Panel):
     def _on_method_changed(self) -> None:
         method = self.method()
         if method in self._maps:
-            self._stop_worker()
+            self._cancel_map()
             self._show_map(self._maps[method])
         elif self._encoded is not None or self._wanted():
             self._clear_map()
@@ -441,7 +423,7 @@ class LatentMapPanel(Panel):
 
     def _on_inputs_changed(self, *_args: Any) -> None:
         """The model, data set or split changed: the codes are stale."""
-        self._stop_worker()
+        self._cancel_map()
         self._encoded = None
         self._maps.clear()
         self._failed = False
@@ -556,8 +538,8 @@ class LatentMapPanel(Panel):
         self._info.setText(text)
 
     def _update_buttons(self) -> None:
-        self._compute.setText("Stop" if self._worker is not None else "Compute")
-        self._compute.setEnabled(self._worker is not None or not self._missing_input())
+        self._compute.setText("Stop" if self._task is not None else "Compute")
+        self._compute.setEnabled(self._task is not None or not self._missing_input())
         has_selection = self.session.split is not None and self.session.selection >= 0
         self._use_a.setEnabled(has_selection)
         self._use_b.setEnabled(has_selection)

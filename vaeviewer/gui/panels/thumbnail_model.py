@@ -32,7 +32,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, QPersistent
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 
 from vaeviewer.errors import VaeviewerError
-from vaeviewer.gui.workers import GeneratorWorker
+from vaeviewer.gui.workers import TaskRunner
 from vaeviewer.render.thumbnails import ThumbnailCache, ThumbnailKey
 
 __all__ = ["ShapeListModel", "ThumbnailLoader", "lookup_thumbnails", "SHAPE_INDEX_ROLE", "THUMBNAIL_SIZE"]
@@ -247,8 +247,7 @@ class ThumbnailLoader(QObject):
         self._to_draw: deque[tuple[int, np.ndarray]] = deque()
         self._requests: RequestQueue | None = None
         self._dead = False  # the look-ups of the current split ended on an error
-        self._worker: GeneratorWorker | None = None
-        self._retired: list[GeneratorWorker] = []
+        self._tasks = TaskRunner(self)
         self._timer = QTimer(self)
         self._timer.setObjectName("thumbnail render timer")
         self._timer.setInterval(5)
@@ -261,7 +260,7 @@ class ThumbnailLoader(QObject):
 
         ``dataset_path`` None (no data set) leaves the loader idle.
         """
-        self._stop_worker()
+        self._cancel_lookups()
         self._pixmaps.clear()
         self._requested.clear()
         self._to_draw.clear()
@@ -277,13 +276,9 @@ class ThumbnailLoader(QObject):
             return
         requests = self._requests = RequestQueue()
         cache = self._cache
-        worker = self._worker = GeneratorWorker(lambda: lookup_thumbnails(cache, dataset_path, split, requests), self,
-                                                abandoned=lambda: requests.stopped)
-        # The worker's requests object tells its items apart from a later split's.
-        worker.yielded.connect(lambda item, requests=requests: self._on_item(requests, item))
-        worker.failed.connect(self.failed)
-        worker.done.connect(lambda worker=worker: self._on_worker_done(worker))
-        worker.start()
+        # Cancelling a split's look-ups drops what they still send: items reach the loader for the split shown only.
+        self._tasks.start(lambda: lookup_thumbnails(cache, dataset_path, split, requests), stop=requests.stop,
+                          on_item=self._on_item, on_failed=self.failed.emit, on_done=self._on_lookups_ended)
 
     def pixmap(self, index: int) -> QPixmap | None:
         """Shape ``index``'s picture, or None (then it is queued and :attr:`ready` follows)."""
@@ -322,10 +317,8 @@ class ThumbnailLoader(QObject):
     def shutdown(self) -> None:
         """Stop the timer and the worker (waiting for it) and release the off-screen renderer."""
         self._timer.stop()
-        self._stop_worker()
-        for worker in self._retired:
-            worker.wait()
-        self._retired.clear()
+        self._cancel_lookups()
+        self._tasks.shutdown()
         self._requested.clear()
         self._to_draw.clear()
         if self._cache is not None:
@@ -334,31 +327,22 @@ class ThumbnailLoader(QObject):
 
     # ---- private ----------------------------------------------------------------------------
 
-    def _stop_worker(self) -> None:
-        if self._requests is not None:
-            self._requests.stop()
-        if self._worker is not None and self._worker.isRunning():
-            self._retired.append(self._worker)  # ends within one take() timeout; kept alive until then
-        self._requests = self._worker = None
+    def _cancel_lookups(self) -> None:
+        """Cancel the look-ups of the split shown; they end within one ``take()`` timeout."""
+        self._tasks.cancel_all()
+        self._requests = None
 
-    def _on_worker_done(self, worker: GeneratorWorker) -> None:
-        if worker in self._retired:
-            worker.wait()
-            self._retired.remove(worker)
-        elif worker is self._worker:
-            # Ended without being stopped: an error. Mark what was asked for instead of waiting forever.
-            worker.wait()
-            self._dead = True
-            self._requests = self._worker = None
-            if self._key is None:
-                self._to_draw.clear()
-            waiting = {index for index, _ in self._to_draw}
-            for index in list(self._requested - waiting):
-                self._deliver(index, self._broken)
+    def _on_lookups_ended(self) -> None:
+        # Ended without being cancelled: an error. Mark what was asked for instead of waiting forever.
+        self._dead = True
+        self._requests = None
+        if self._key is None:
+            self._to_draw.clear()
+        waiting = {index for index, _ in self._to_draw}
+        for index in list(self._requested - waiting):
+            self._deliver(index, self._broken)
 
-    def _on_item(self, requests: RequestQueue, item: object) -> None:
-        if requests is not self._requests:
-            return  # from a split no longer shown
+    def _on_item(self, item: object) -> None:
         if isinstance(item, KeyReady):
             self._key = item.key
             if self._to_draw:

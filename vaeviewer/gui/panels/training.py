@@ -1,7 +1,7 @@
 """The Training panel: set up a run, start, pause, resume and stop it, and watch it learn.
 
 The run is :func:`vaeviewer.training.train`, the same generator the command line
-iterates, wrapped in one :class:`~vaeviewer.gui.workers.GeneratorWorker`. Its
+iterates, run as one task of a :class:`~vaeviewer.gui.workers.TaskRunner`. Its
 events are only *recorded* when they arrive (into a
 :class:`~vaeviewer.gui.panels.training_plots.RunRecord`); a timer redraws the
 curves, the progress and the preview a few times a second while the run is live,
@@ -18,8 +18,6 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import (
-    QCoreApplication,
-    QEvent,
     QFileSystemWatcher,
     Qt,
     QTimer,
@@ -52,7 +50,7 @@ from vaeviewer.gui.panels.training_plots import (
     format_duration,
 )
 from vaeviewer.gui.viewport import Pane, Viewport
-from vaeviewer.gui.workers import GeneratorWorker
+from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
 from vaeviewer.render.offscreen import CloudLayer
 from vaeviewer.training import (
@@ -135,10 +133,10 @@ class TrainingPanel(Panel):
     def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
         super().__init__(session, viewport, parent)
         self.record = RunRecord()
-        self._worker: GeneratorWorker | None = None
+        self._tasks = TaskRunner(self)
+        self._task: Task | None = None
         self._control: TaskControl | None = None
         self._state = "idle"
-        self._closed = False
         self._preview_drawn: PreviewReady | None = None
         self._preview_drawn_at = -math.inf
         self._auto_folder = ""  # the folder the panel proposed itself (not the user's choice)
@@ -311,7 +309,7 @@ class TrainingPanel(Panel):
     @property
     def is_running(self) -> bool:
         """Whether a run of this panel is live (its worker thread runs)."""
-        return self._worker is not None
+        return self._task is not None
 
     @property
     def followed_run(self) -> Path | None:
@@ -450,7 +448,7 @@ class TrainingPanel(Panel):
         A bad setting or an unusable folder is reported through ``error`` and
         starts nothing.
         """
-        if self._worker is not None:
+        if self._task is not None:
             return
         # The training loop imports torch: at the first start, not when the window opens.
         from vaeviewer.training import check_start, settings_for_resume, train
@@ -480,16 +478,13 @@ class TrainingPanel(Panel):
             run_settings = settings_for_resume(settings.out_dir, changes) if resume else settings
             yield from train(run_settings, control, resume=resume)
 
-        worker = GeneratorWorker(run, parent=self)
-        worker.yielded.connect(self._on_event)
-        worker.failed.connect(self._on_failed)
-        worker.done.connect(self._on_done)
-        self._worker, self._control = worker, control
+        self._control = control
         self.progress_label.setText("Reading the data set and building the model…")
         self._set_state("running")
         self._refresh_timer.start()
         self.tabs.setCurrentWidget(self.plots)
-        worker.start()
+        self._task = self._tasks.start(run, stop=control.stop, on_item=self._on_event, on_failed=self._on_failed,
+                                       on_done=self._on_done)
         self.status.emit(f"Training started: {settings.out_dir}")
 
     def pause(self) -> None:
@@ -512,8 +507,6 @@ class TrainingPanel(Panel):
             self.progress_label.setText(self.progress_label.text() + " · stopping after this step…")
 
     def _on_event(self, event: TrainingEvent) -> None:
-        if self._closed and self._worker is None:
-            return
         self.record.record(event)
         if isinstance(event, RunStarted):
             self.progress.setRange(0, max(self.record.total_steps, 1))
@@ -541,12 +534,7 @@ class TrainingPanel(Panel):
         self.error.emit(f"Training failed: {message}")
 
     def _on_done(self) -> None:
-        worker = self._worker
-        if worker is None:
-            return
-        worker.wait()  # done() is its last act: this returns at once
-        worker.deleteLater()
-        self._worker = self._control = None
+        self._task = self._control = None
         self._refresh_timer.stop()
         self._set_state("idle")
         self._refresh()
@@ -571,7 +559,7 @@ class TrainingPanel(Panel):
         loaded machine with software OpenGL, and the event loop should get a turn in
         between. When the run is over, both are brought up to date at once.
         """
-        live = self._worker is not None
+        live = self._task is not None
         due = not live or time.monotonic() - self._preview_drawn_at >= self.PREVIEW_INTERVAL_S
         if self.active and self.record.preview is not self._preview_drawn and due:
             self.draw()
@@ -685,7 +673,7 @@ class TrainingPanel(Panel):
         checkpoints are listed; both are read again whenever the folder changes.
         """
         folder = Path(path)
-        if self._worker is not None:
+        if self._task is not None:
             self.error.emit("Stop the run of this window before opening another one")
             return
         if not folder.is_dir():
@@ -744,15 +732,9 @@ class TrainingPanel(Panel):
         Waits for as long as the current step (or validation) takes: returning
         earlier would lose the save. The worker thread has finished on return.
         """
-        worker = self._worker
-        if worker is not None:
-            self._control.stop()  # also ends a pause
-            worker.wait()
-            # Hand the run's last events (the checkpoint saved, the end) to the panel now, not later.
-            QCoreApplication.sendPostedEvents(self, QEvent.Type.MetaCall)
-            if self._worker is not None:
-                self._on_done()
-        self._closed = True
+        # Stopped (which also ends a pause), not cancelled: the run's last events (the checkpoint saved,
+        # its end) reach the panel before this returns.
+        self._tasks.shutdown(finish=True)
         self._refresh_timer.stop()
         self._stop_following()
         self.session.events.dataset.disconnect(self._on_dataset)
