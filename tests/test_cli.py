@@ -54,6 +54,19 @@ def test_help_lists_the_commands() -> None:
         assert command in result.stdout
 
 
+def test_train_offers_every_setting_of_the_table_with_its_bounds() -> None:
+    from vaeviewer.training.settings import SETTINGS
+
+    result = vaeviewer("train", "--help")
+    assert result.returncode == 0
+    flags = [entry.flag for entry in SETTINGS if entry.flag]
+    assert len(flags) == len(SETTINGS) - 1  # the preview interval is the window's alone
+    for flag in flags:
+        assert flag in result.stdout
+    refused = vaeviewer("train", "--out", "unused", "--batch-size", "1")
+    assert_user_error(refused, "--batch-size must be at least 2")
+
+
 def test_inspect_builtin_json() -> None:
     result = vaeviewer("inspect", "builtin", "--json")
     assert result.returncode == 0, result.stderr

@@ -42,23 +42,23 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "torchrun (torchrun --nproc_per_node K -m vaeviewer train ...): DistributedDataParallel, with "
         "--batch-size the global batch.",
     )
-    p.add_argument("--data", help="data set path or 'builtin' (default: builtin)")
-    p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder")
-    p.add_argument("--epochs", type=int, help="epochs in total (default: 100)")
-    p.add_argument("--batch-size", type=int, help="shapes per step, over all processes under torchrun (default: 32)")
-    p.add_argument("--points", type=int, help="points per cloud, 2048 or 1024 (default: 2048)")
-    p.add_argument("--latent-dim", type=int, help="latent size (default: 128)")
-    p.add_argument("--lr", type=float, help="Adam learning rate (default: 5e-4)")
-    p.add_argument("--lr-schedule", choices=("constant", "cosine"),
-                   help="learning-rate schedule over the epochs (default: constant)")
-    p.add_argument("--beta", type=float, help="weight of the KL term (default: 1e-5)")
-    p.add_argument("--prior-std", type=float, help="std of the Gaussian prior (default: 0.2)")
-    p.add_argument("--classifier-weight", type=float, help="weight of the latent classifier's loss; 0 for none (default: 1)")
-    p.add_argument("--seed", type=int, help="random seed (default: 0)")
-    p.add_argument("--device", help="auto, cpu or cuda[:k] (default: auto)")
-    p.add_argument("--max-shapes", type=int, help="train on a class-balanced subset of this many shapes")
-    p.add_argument("--val-split", help="split to validate on, '' for none (default: test)")
-    p.add_argument("--save-every-steps", type=int, help="also save last.pt every this many steps")
+    from vaeviewer.training.settings import SETTINGS
+
+    # The options are the settings' table: the loop checks the same bounds and the form shows the same help.
+    for entry in SETTINGS:
+        if not entry.flag:
+            continue  # set in the window only
+        if entry.name == "out_dir":
+            p.add_argument(entry.flag, dest=entry.name, required=True, metavar="RUN_DIR", help=entry.help)
+            continue
+        extra: dict[str, Any] = {"choices": entry.choices} if entry.choices else {}
+        extra["type"] = entry.kind
+        extra["metavar"] = entry.flag[2:].upper().replace("-", "_")
+        if entry.fixed_on_resume:
+            extra["help"] = f"{entry.help} (default: {entry.default_text}; kept on --resume)"
+        else:
+            extra["help"] = f"{entry.help} (default: {entry.default_text})"
+        p.add_argument(entry.flag, dest=entry.name, **extra)
     p.add_argument("--resume", action="store_true", help="continue the run in RUN_DIR from its last.pt")
     p.set_defaults(handler=_cmd_train)
 
@@ -350,25 +350,6 @@ def _cmd_pack(args: argparse.Namespace) -> int:
     return 0
 
 
-_TRAIN_OPTIONS = {
-    "data": "data",
-    "epochs": "epochs",
-    "batch_size": "batch_size",
-    "points": "num_points",
-    "latent_dim": "latent_dim",
-    "lr": "lr",
-    "lr_schedule": "lr_schedule",
-    "beta": "beta",
-    "prior_std": "prior_std",
-    "classifier_weight": "classifier_weight",
-    "seed": "seed",
-    "device": "device",
-    "max_shapes": "max_shapes",
-    "val_split": "val_split",
-    "save_every_steps": "save_every_steps",
-}
-
-
 def _cmd_train(args: argparse.Namespace) -> int:
     import time
 
@@ -463,11 +444,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _train_settings(args: argparse.Namespace) -> Any:
     """The settings of ``train``: from the options, or those of the run being resumed with the options' changes."""
     from vaeviewer.training import TrainSettings, settings_for_resume
+    from vaeviewer.training.settings import SETTINGS
 
-    given = {field: getattr(args, option) for option, field in _TRAIN_OPTIONS.items() if getattr(args, option) is not None}
+    given = {entry.name: getattr(args, entry.name) for entry in SETTINGS
+             if entry.flag and entry.name != "out_dir" and getattr(args, entry.name) is not None}
     if args.resume:
-        return settings_for_resume(args.out, given)
-    return TrainSettings(out_dir=args.out, **given)
+        return settings_for_resume(args.out_dir, given)
+    return TrainSettings(out_dir=args.out_dir, **given)
 
 
 @contextlib.contextmanager

@@ -13,6 +13,7 @@ __all__ = [
     "DataFileError",
     "CheckpointError",
     "OptionError",
+    "SettingError",
     "TrainingError",
 ]
 
@@ -26,6 +27,11 @@ class VaeviewerError(Exception):
 
     def __init__(self, message: str) -> None:
         super().__init__(_one_line(message))
+
+    @property
+    def window_message(self) -> str:
+        """The message as the window words it (the same as the command line's unless a subclass says otherwise)."""
+        return str(self)
 
 
 class _PathError(VaeviewerError):
@@ -63,6 +69,32 @@ class CheckpointError(_PathError):
 
 class OptionError(VaeviewerError):
     """An option value that makes no sense (``--points 0``, an unknown split, ...)."""
+
+
+class SettingError(OptionError):
+    """A training setting out of its bounds, named as each front end names it.
+
+    Parameters
+    ----------
+    flag : str
+        The setting's command-line option (``--epochs``): the message as printed by the command line.
+    label : str
+        Its label in the window's form (``Epochs``): the message as the window shows it.
+    template : str
+        The message with ``{setting}`` where the setting's name goes.
+    window_template : str, optional
+        The window's own wording, where the command line's names more than the setting (``--resume``).
+    """
+
+    def __init__(self, flag: str, label: str, template: str, window_template: str | None = None) -> None:
+        self.flag, self.label, self.template = flag, label, template
+        self.window_template = window_template or template
+        super().__init__(template.replace("{setting}", flag))
+
+    @property
+    def window_message(self) -> str:
+        """The message with the form's label in place of the option."""
+        return _one_line(self.window_template.replace("{setting}", self.label))
 
 
 class TrainingError(VaeviewerError):

@@ -44,17 +44,17 @@ def fill_form(
     points: str = "128", latent: int = 16, shapes: int = 16, lr: str | None = "1e-3",
 ) -> None:
     """Set up a tiny run through the form's widgets (None leaves that field at the form's default)."""
-    panel.epochs_edit.setValue(epochs)
-    panel.batch_edit.setValue(8)
+    panel.form.input("epochs").setValue(epochs)
+    panel.form.input("batch_size").setValue(8)
     if lr is not None:
-        panel.lr_edit.setText(lr)
-    panel.points_combo.setCurrentText(points)
-    panel.latent_edit.setValue(latent)
-    panel.shapes_edit.setValue(shapes)
-    panel.val_combo.setCurrentText(validation)
-    panel.device_combo.setCurrentText("cpu")
+        panel.form.input("lr").setText(lr)
+    panel.form.input("num_points").setCurrentText(points)
+    panel.form.input("latent_dim").setValue(latent)
+    panel.form.input("max_shapes").setValue(shapes)
+    panel.form.input("val_split").setCurrentText(validation)
+    panel.form.input("device").setCurrentText("cpu")
     if preview_every is not None:
-        panel.preview_edit.setValue(preview_every)
+        panel.form.input("preview_every_steps").setValue(preview_every)
     panel.out_edit.setText(str(out))
 
 
@@ -108,7 +108,7 @@ def test_start_pause_resume_stop_and_resume_the_run(qtbot, panel, viewport, tmp_
         assert panel.state == "running" and panel.is_running
         assert not panel.start_button.isEnabled() and panel.pause_button.isEnabled()
         assert panel.stop_button.isEnabled() and not panel.resume_button.isEnabled()
-        assert not panel.epochs_edit.isEnabled()
+        assert not panel.form.input("epochs").isEnabled()
     qtbot.waitUntil(lambda: panel.record.global_step >= 1, timeout=RUN_TIMEOUT_MS)
     # Responsiveness over several steps, an epoch's end (validation, checkpoints) and previews drawn:
     # measured from the first step on, because the first run in a process also imports modules
@@ -170,7 +170,7 @@ def test_start_pause_resume_stop_and_resume_the_run(qtbot, panel, viewport, tmp_
 
     # The stopped run is offered for resuming, and Start continues it where it stopped.
     assert panel.resume_check.isChecked()
-    assert not panel.points_combo.isEnabled()  # fixed by the run
+    assert not panel.form.input("num_points").isEnabled()  # fixed by the run
     with qtbot.waitSignal(panel.run_event, timeout=RUN_TIMEOUT_MS, check_params_cb=is_event(RunStarted)) as started:
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert started.args[0].resumed
@@ -219,15 +219,35 @@ def test_a_bad_setting_is_an_error_and_starts_nothing(qtbot, panel, tmp_path):
     assert not panel.is_running and not live_workers() and panel.state == "idle"
 
     fill_form(panel, tmp_path / "run")
-    panel.lr_edit.setText("fast")
+    panel.form.input("lr").setText("fast")
     with qtbot.waitSignal(panel.error) as blocker:
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert "Learning rate" in blocker.args[0] and not live_workers()
 
+    panel.form.input("lr").setText("0")
+    with qtbot.waitSignal(panel.error) as blocker:
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0] == "Learning rate must be positive"  # the form's words, not the command line's --lr
+
+
+def test_the_form_has_a_row_for_every_setting_with_the_command_lines_help(panel):
+    from vaeviewer.training.settings import SETTINGS
+
+    for entry in SETTINGS:
+        if entry.name in ("data", "out_dir"):
+            continue  # rows of the panel's own: the window's data set, the folder with its Browse button
+        tip = panel.form.input(entry.name).toolTip()
+        assert tip.lower() == entry.help.lower(), entry.name
+    panel.resume_check.setEnabled(True)
+    panel.resume_check.setChecked(True)
+    fixed = {entry.name for entry in SETTINGS if entry.fixed_on_resume and entry.name not in ("data", "out_dir")}
+    assert fixed and all(not panel.form.input(name).isEnabled() for name in fixed)
+    assert panel.form.input("epochs").isEnabled() and panel.form.input("lr").isEnabled()
+
 
 def test_an_error_in_the_worker_is_reported_and_the_panel_goes_back_to_idle(qtbot, panel, tmp_path):
     fill_form(panel, tmp_path / "run", epochs=1)
-    panel.shapes_edit.setValue(1)  # passes the form's checks; the loop refuses it after reading the data
+    panel.form.input("max_shapes").setValue(1)  # passes the form's checks; the loop refuses it after reading the data
     with qtbot.waitSignal(panel.error, timeout=RUN_TIMEOUT_MS) as blocker:
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     assert "at least 2 shapes" in blocker.args[0]

@@ -279,5 +279,5 @@ def test_check_start_refuses_what_train_refuses(tmp_path: Path) -> None:
         check_start(tiny(tmp_path / "empty"), resume=True)
     check_start(tiny(tmp_path / "new"))  # a folder that does not exist yet is fine
     assert not (tmp_path / "new").exists()
-    with pytest.raises(OptionError, match="--preview-every-steps"):
+    with pytest.raises(OptionError, match="Preview interval"):
         tiny(tmp_path, preview_every_steps=-1)

@@ -57,7 +57,7 @@ def live_workers() -> list[GeneratorWorker]:
 def _failure_message(error: Exception) -> str:
     """One line for an error that ended the work: a user's mistake as its message, a bug as its type too."""
     if isinstance(error, VaeviewerError):
-        return str(error)
+        return error.window_message
     if isinstance(error, MemoryError):
         return "out of memory: try a smaller batch size or fewer points"
     traceback.print_exc(file=sys.stderr)  # a bug: its traceback for the report, the window lives on

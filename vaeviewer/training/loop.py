@@ -69,14 +69,10 @@ from vaeviewer.training.events import (
 from vaeviewer.training.history import History
 from vaeviewer.training.memory import keep_freed_memory
 from vaeviewer.training.run_folder import EpochTotals, RunFolder, TrainingState, run_record
-from vaeviewer.training.settings import TrainSettings
+from vaeviewer.training.settings import SETTING, SETTINGS, TrainSettings
 from vaeviewer.training.validation import score_clouds
 
 __all__ = ["train", "check_start", "resolve_device", "settings_for_resume", "balanced_subset"]
-
-# Settings that change the model or the data it sees: a resumed run must keep them.
-_FIXED_ON_RESUME = ("data", "num_points", "latent_dim", "train_split", "max_shapes", "seed", "batch_size")
-
 
 def resolve_device(name: str) -> torch.device:
     """Turn ``auto``/``cpu``/``cuda[:k]`` into a device, checking that it exists."""
@@ -84,14 +80,14 @@ def resolve_device(name: str) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda"):
         if not torch.cuda.is_available():
-            raise OptionError(f"--device {name}: no CUDA device is available on this machine")
+            raise SETTING["device"].error(f"{{setting}} {name}: no CUDA device is available on this machine")
         device = torch.device(name)
         if device.index is not None and device.index >= torch.cuda.device_count():
-            raise OptionError(f"--device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+            raise SETTING["device"].error(f"{{setting}} {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
         return device
     if name == "cpu":
         return torch.device("cpu")
-    raise OptionError(f"--device must be auto, cpu or cuda[:k], got {name!r}")
+    raise SETTING["device"].error(f"{{setting}} must be auto, cpu or cuda[:k], got {name!r}")
 
 
 def settings_for_resume(out_dir: str | Path, overrides: dict[str, object]) -> TrainSettings:
@@ -105,11 +101,11 @@ def settings_for_resume(out_dir: str | Path, overrides: dict[str, object]) -> Tr
     if not last.is_file():
         raise OptionError(f"{out_dir}: nothing to resume (no last.pt in this folder)")
     saved = TrainSettings.from_dict(load_checkpoint(last).run_settings)
-    for name in _FIXED_ON_RESUME:
-        if name in overrides and overrides[name] != getattr(saved, name):
-            raise OptionError(
-                f"{_option(name)} {overrides[name]} differs from the run being resumed "
-                f"({getattr(saved, name)}); start a new run to change it"
+    for entry in SETTINGS:
+        if entry.fixed_on_resume and entry.name in overrides and overrides[entry.name] != getattr(saved, entry.name):
+            raise entry.error(
+                f"{{setting}} {overrides[entry.name]} differs from the run being resumed "
+                f"({getattr(saved, entry.name)}); start a new run to change it"
             )
     return saved.with_changes(**{**overrides, "out_dir": str(out_dir)})
 
@@ -129,17 +125,15 @@ def check_start(settings: TrainSettings, *, resume: bool = False) -> None:
     out_dir = Path(settings.out_dir)
     last_path = out_dir / "last.pt"
     if not resume and last_path.exists():
-        raise OptionError(f"{out_dir}: already holds a run (last.pt); pass --resume to continue it or choose another --out")
+        raise SETTING["out_dir"].error(
+            f"{out_dir}: already holds a run (last.pt); pass --resume to continue it or choose another {{setting}}",
+            f"{out_dir}: already holds a run (last.pt); tick Resume to continue it or choose another folder",
+        )
     if out_dir.exists() and not out_dir.is_dir():
-        raise OptionError(f"--out {out_dir}: is a file, not a folder")
+        raise SETTING["out_dir"].error(f"{{setting}} {out_dir}: is a file, not a folder")
     if resume and not last_path.is_file():
         raise OptionError(f"{out_dir}: nothing to resume (no last.pt in this folder)")
     resolve_device(settings.device)
-
-
-def _option(name: str) -> str:
-    """The command-line option of a setting."""
-    return "--points" if name == "num_points" else f"--{name.replace('_', '-')}"
 
 
 def balanced_subset(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
@@ -279,7 +273,7 @@ def _prepare(settings: TrainSettings, resume: bool, ranks: Ranks) -> _Setup:
         raise OptionError(f"{settings.data}: training needs at least 2 shapes, split {train_name!r} has {n_train}")
     if ranks.distributed:
         if settings.batch_size > n_train:
-            raise OptionError(f"--batch-size {settings.batch_size} is more than the {n_train} training shapes")
+            raise SETTING["batch_size"].error(f"{{setting}} {settings.batch_size} is more than the {n_train} training shapes")
     else:
         batch_size = min(settings.batch_size, n_train)
 

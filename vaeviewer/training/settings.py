@@ -1,100 +1,170 @@
-"""The settings of a training run, recorded in ``run.json`` and in every checkpoint."""
+"""The settings of a training run: one table that the command line, the training loop and the window's form share.
+
+Each field of :class:`TrainSettings` carries its :class:`Setting`: the option
+that sets it on the command line, its label and help in the window, its bounds
+or choices, and whether a resumed run may change it. ``vaeviewer train``
+builds its options from :data:`SETTINGS`, :class:`TrainSettings` checks every
+value against it (a :class:`~vaeviewer.errors.SettingError` names the option
+on the command line and the label in the window), and the Training panel
+builds its form from it. Recorded in ``run.json`` and in every checkpoint.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+import math
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from vaeviewer.errors import OptionError
+from vaeviewer.errors import SettingError
 
-__all__ = ["TrainSettings"]
+__all__ = ["Setting", "SETTINGS", "TrainSettings", "setting"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What the front ends need to know about one training setting.
+
+    Attributes
+    ----------
+    name : str
+        The field of :class:`TrainSettings`.
+    kind : type
+        ``int``, ``float`` or ``str``.
+    default : object
+        The field's default.
+    flag : str
+        The command-line option (``--points``); empty for a setting only the window sets.
+    label : str
+        The form's label (``Points``).
+    help : str
+        One line: the option's help and the form's tooltip.
+    minimum, maximum : float or None
+        Inclusive bounds of a number.
+    positive : bool
+        The number must be above zero (``minimum`` then is None).
+    choices : tuple of str
+        The values a text setting may take; empty for any.
+    fixed_on_resume : bool
+        A resumed run keeps the value it started with (it changes the model or the data it sees).
+    zero_means : str
+        What 0 stands for (``all``, ``epoch ends``): the form shows it in place of 0.
+    suffix : str
+        The form's unit after the number (`` steps``).
+    form_default : object or None
+        The form's proposal where it differs from ``default`` (previews a window wants to see).
+    suggestions : tuple
+        Usual values the form lists for a number that takes any (1024 and 2048 points).
+    """
+
+    name: str
+    kind: type
+    default: Any
+    flag: str
+    label: str
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    positive: bool = False
+    choices: tuple[str, ...] = ()
+    fixed_on_resume: bool = False
+    zero_means: str = ""
+    suffix: str = ""
+    form_default: Any = None
+    suggestions: tuple[Any, ...] = ()
+
+    def error(self, template: str, window_template: str | None = None) -> SettingError:
+        """A :class:`SettingError` about this setting; ``template`` has ``{setting}`` where its name goes."""
+        return SettingError(self.flag or self.label, self.label, template, window_template)
+
+    def check(self, value: Any) -> None:
+        """Raise a :class:`SettingError` when ``value`` is out of bounds or not one of the choices."""
+        if self.kind in (int, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (self.kind is int and value != int(value)):
+                raise self.error(f"{{setting}} must be a {'whole number' if self.kind is int else 'number'}, got {value!r}")
+            if not math.isfinite(value):
+                raise self.error(f"{{setting}} must be a finite number, got {value!r}")
+            if self.positive and value <= 0:
+                raise self.error("{setting} must be positive")
+            if self.minimum is not None and value < self.minimum:
+                rule = "zero or positive" if self.minimum == 0 else f"at least {self.minimum:g}"
+                raise self.error(f"{{setting}} must be {rule}{self._why_minimum()}")
+            if self.maximum is not None and value > self.maximum:
+                raise self.error(f"{{setting}} must be at most {self.maximum:g}")
+        elif self.choices and value not in self.choices:
+            raise self.error(f"{{setting}} must be {' or '.join(self.choices)}, got {value!r}")
+
+    def _why_minimum(self) -> str:
+        return " (batch norm needs two shapes)" if self.name == "batch_size" else ""
+
+    @property
+    def default_text(self) -> str:
+        """The default as the command line's help shows it."""
+        if self.zero_means and self.default == 0:
+            return self.zero_means
+        return f"{self.default:g}" if self.kind is float else str(self.default)
+
+
+def setting(default: Any, flag: str, label: str, help: str, **rules: Any) -> Any:
+    """A field of :class:`TrainSettings` with its :class:`Setting` (name and kind filled in from the field)."""
+    return field(default=default, metadata={"setting": dict(flag=flag, label=label, help=help, **rules)})
+
+
+def _is_device(value: str) -> bool:
+    return value in ("auto", "cpu") or value == "cuda" or (value.startswith("cuda:") and value[5:].isdigit())
 
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Everything that decides what a training run does.
+    """Everything that decides what a training run does; each field's help is in :data:`SETTINGS`.
 
-    Parameters
-    ----------
-    data : str
-        Data set path, or ``builtin``.
-    out_dir : str
-        Run folder: ``last.pt``, ``best.pt``, ``history.csv``, ``run.json``.
-    epochs : int
-        Epochs to train in total (a resumed run continues up to this many).
-    batch_size : int
-        Shapes per optimizer step.
-    lr : float
-        Adam learning rate.
-    lr_schedule : str
-        ``constant``, or ``cosine``: the rate falls along a half cosine from ``lr`` at
-        the first epoch to ``lr / 20`` at the last. It is a function of the epoch
-        alone, so a resumed run follows the same schedule.
-    beta : float
-        Weight of the KL term in the loss ``chamfer + beta * KL + classifier_weight * NLL``.
-    prior_std : float
-        Standard deviation of the Gaussian prior the KL term pulls towards (0.2 in the seed).
-    num_points : int
-        Points per cloud, in and out of the model.
-    latent_dim : int
-        Size of the latent code.
-    classifier_weight : float
-        Weight of the latent classifier's NLL; 0 trains no classifier.
-    seed : int
-        Seeds weights, shuffling, sampling and dropout: the same seed gives the same run.
-    device : str
-        ``auto`` (CUDA when available), ``cpu``, ``cuda`` or ``cuda:<k>``.
-    train_split, val_split : str
-        Splits to train and validate on; ``val_split`` may be empty for none.
-    max_shapes : int
-        Use at most this many training shapes (a class-balanced subset); 0 for all.
-    save_every_steps : int
-        Also write ``last.pt`` every this many steps inside an epoch; 0 for only at epoch ends.
-    preview_every_steps : int
-        Also yield a :class:`~vaeviewer.training.PreviewReady` every this many steps inside
-        an epoch; 0 for only at epoch ends. Previews do not change the run.
+    The loss is ``chamfer + beta * KL + classifier_weight * NLL``; the KL term
+    pulls towards a Gaussian prior of standard deviation ``prior_std`` (0.2 in
+    the original work). ``lr_schedule`` ``cosine`` lowers the rate along a half
+    cosine from ``lr`` at the first epoch to ``lr / 20`` at the last: a function
+    of the epoch alone, so a resumed run follows the same schedule. The same
+    ``seed`` gives the same run (weights, shuffling, sampling, dropout).
     """
 
-    data: str = "builtin"
-    out_dir: str = "runs/vae"
-    epochs: int = 100
-    batch_size: int = 32
-    lr: float = 5e-4
-    lr_schedule: str = "constant"
-    beta: float = 1e-5
-    prior_std: float = 0.2
-    num_points: int = 2048
-    latent_dim: int = 128
-    classifier_weight: float = 1.0
-    seed: int = 0
-    device: str = "auto"
-    train_split: str = "train"
-    val_split: str = "test"
-    max_shapes: int = 0
-    save_every_steps: int = 0
-    preview_every_steps: int = 0
+    data: str = setting("builtin", "--data", "Data", "data set path or 'builtin'", fixed_on_resume=True)
+    out_dir: str = setting("runs/vae", "--out", "Output folder",
+                           "run folder: last.pt, best.pt, history.csv, run.json")
+    epochs: int = setting(100, "--epochs", "Epochs", "epochs in total; a resumed run continues up to this many",
+                          minimum=1, maximum=1_000_000)
+    batch_size: int = setting(32, "--batch-size", "Batch size", "shapes per step, over all processes under torchrun",
+                              minimum=2, maximum=1_000_000, fixed_on_resume=True)
+    lr: float = setting(5e-4, "--lr", "Learning rate", "Adam learning rate", positive=True)
+    lr_schedule: str = setting("constant", "--lr-schedule", "LR schedule",
+                               "learning rate over the epochs; cosine: down to a twentieth of it at the last epoch",
+                               choices=("constant", "cosine"))
+    beta: float = setting(1e-5, "--beta", "β (KL weight)", "weight of the KL term: loss = Chamfer + β·KL + classifier NLL",
+                          minimum=0)
+    prior_std: float = setting(0.2, "--prior-std", "Prior σ", "standard deviation of the Gaussian prior", positive=True,
+                               fixed_on_resume=True)
+    num_points: int = setting(2048, "--points", "Points", "points per cloud, in and out of the model", minimum=16,
+                              maximum=1_000_000, fixed_on_resume=True, suggestions=(1024, 2048))
+    latent_dim: int = setting(128, "--latent-dim", "Latent size", "size of the latent code", minimum=1, maximum=65_536,
+                              fixed_on_resume=True)
+    classifier_weight: float = setting(1.0, "--classifier-weight", "Classifier weight",
+                                       "weight of the latent classifier's loss; 0 trains no classifier", minimum=0,
+                                       fixed_on_resume=True)
+    seed: int = setting(0, "--seed", "Seed", "seeds weights, shuffling, sampling and dropout", minimum=0,
+                        maximum=2**31 - 1, fixed_on_resume=True)
+    device: str = setting("auto", "--device", "Device", "auto (CUDA when available), cpu, cuda or cuda:K")
+    train_split: str = setting("train", "--train-split", "Training split", "split to train on", fixed_on_resume=True)
+    val_split: str = setting("test", "--val-split", "Validation", "split to validate on; '' for none")
+    max_shapes: int = setting(0, "--max-shapes", "Training shapes", "train on a class-balanced subset of this many shapes",
+                              minimum=0, maximum=100_000_000, fixed_on_resume=True, zero_means="all")
+    save_every_steps: int = setting(0, "--save-every-steps", "Save interval", "also save last.pt every this many steps",
+                                    minimum=0, maximum=100_000_000, zero_means="epoch ends", suffix=" steps")
+    preview_every_steps: int = setting(0, "", "Preview interval", "how often the reconstruction of a fixed shape is shown",
+                                       minimum=0, maximum=100_000_000, zero_means="epoch ends", suffix=" steps",
+                                       form_default=25)
 
     def __post_init__(self) -> None:
-        checks = [
-            (self.epochs >= 1, "--epochs must be at least 1"),
-            (self.batch_size >= 2, "--batch-size must be at least 2 (batch norm needs two shapes)"),
-            (self.lr > 0, "--lr must be positive"),
-            (self.beta >= 0, "--beta must be zero or positive"),
-            (self.prior_std > 0, "--prior-std must be positive"),
-            (self.num_points >= 16, "--points must be at least 16"),
-            (self.latent_dim >= 1, "--latent-dim must be at least 1"),
-            (self.classifier_weight >= 0, "--classifier-weight must be zero or positive"),
-            (self.max_shapes >= 0, "--max-shapes must be zero or positive"),
-            (self.save_every_steps >= 0, "--save-every-steps must be zero or positive"),
-            (self.preview_every_steps >= 0, "--preview-every-steps must be zero or positive"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise OptionError(message)
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise OptionError(f"--lr-schedule must be constant or cosine, got {self.lr_schedule!r}")
-        if self.device != "auto" and self.device != "cpu" and not self.device.startswith("cuda"):
-            raise OptionError(f"--device must be auto, cpu or cuda[:k], got {self.device!r}")
+        for entry in SETTINGS:
+            entry.check(getattr(self, entry.name))
+        if not _is_device(self.device):
+            raise SETTING["device"].error(f"{{setting}} must be auto, cpu or cuda[:k], got {self.device!r}")
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as plain values."""
@@ -114,8 +184,16 @@ class TrainSettings:
         """The learning rate of epoch ``epoch`` (counted from 0) under :attr:`lr_schedule`."""
         if self.lr_schedule == "constant" or self.epochs <= 1:
             return self.lr
-        import math
-
         progress = min(epoch, self.epochs - 1) / (self.epochs - 1)
         floor = self.lr / 20
         return floor + 0.5 * (self.lr - floor) * (1 + math.cos(math.pi * progress))
+
+
+_KINDS = {"int": int, "float": float, "str": str}
+
+#: Every training setting, in the order the command line's help and the form list them.
+SETTINGS: tuple[Setting, ...] = tuple(
+    Setting(name=f.name, kind=_KINDS[str(f.type)], default=f.default, **f.metadata["setting"]) for f in fields(TrainSettings)
+)
+#: The settings by name.
+SETTING: dict[str, Setting] = {entry.name: entry for entry in SETTINGS}

@@ -25,9 +25,7 @@ from PySide6.QtCore import (
 )
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QFileDialog,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -36,7 +34,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
-    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -44,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from vaeviewer.errors import OptionError, VaeviewerError
 from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.panels.training_form import SettingsForm
 from vaeviewer.gui.panels.training_plots import (
     RunRecord,
     TrainingPlots,
@@ -69,10 +67,6 @@ from vaeviewer.workflows.session import ViewerSession
 
 __all__ = ["TrainingPanel", "default_run_folder"]
 
-#: Settings a resumed run may change; the others are the run's own (see ``settings_for_resume``).
-_CHANGEABLE_ON_RESUME = ("epochs", "lr", "lr_schedule", "beta", "device", "val_split", "preview_every_steps")
-
-
 def default_run_folder() -> Path:
     """A new folder name for a run: ``<user data dir>/runs/<date-time>`` (not created)."""
     import platformdirs
@@ -83,14 +77,6 @@ def default_run_folder() -> Path:
     while folder.exists():
         folder, k = root / f"{stamp}-{k}", k + 1
     return folder
-
-
-def _float(edit: QLineEdit, label: str) -> float:
-    text = edit.text().strip()
-    try:
-        return float(text)
-    except ValueError:
-        raise OptionError(f"{label}: {text!r} is not a number") from None
 
 
 class TrainingPanel(Panel):
@@ -141,6 +127,7 @@ class TrainingPanel(Panel):
         self._preview_drawn_at = -math.inf
         self._auto_folder = ""  # the folder the panel proposed itself (not the user's choice)
         self._followed: Path | None = None
+        self._gpus_listed = False
         self._watcher: QFileSystemWatcher | None = None
 
         layout = QVBoxLayout(self)
@@ -190,64 +177,15 @@ class TrainingPanel(Panel):
 
         if torch.cuda.is_available():
             count = torch.cuda.device_count()
-            self.device_combo.addItems(["cuda", *([f"cuda:{k}" for k in range(count)] if count > 1 else [])])
+            self.form.add_devices(["cuda", *([f"cuda:{k}" for k in range(count)] if count > 1 else [])])
 
     def _build_form(self) -> QWidget:
-        defaults = TrainSettings()
-        box = QWidget()
-        form = QFormLayout(box)
+        self.form = SettingsForm()
+        form = self.form.rows
         self.data_edit = QLineEdit()
         self.data_edit.setReadOnly(True)
         self.data_edit.setToolTip("The data set open in the window (File ▸ Open data set… changes it)")
-        form.addRow("Data", self.data_edit)
-
-        def spin(low: int, high: int, value: int, special: str = "", suffix: str = "") -> QSpinBox:
-            box = QSpinBox()
-            box.setRange(low, high)
-            box.setValue(value)
-            box.setSpecialValueText(special)
-            box.setSuffix(suffix)
-            box.setKeyboardTracking(False)
-            return box
-
-        self.epochs_edit = spin(1, 1_000_000, defaults.epochs)
-        self.batch_edit = spin(2, 1_000_000, defaults.batch_size)
-        self.lr_edit = QLineEdit(f"{defaults.lr:g}")
-        self.schedule_combo = QComboBox()
-        self.schedule_combo.addItems(["constant", "cosine"])
-        self.schedule_combo.setToolTip("cosine: from the rate down to a twentieth of it at the last epoch")
-        self.beta_edit = QLineEdit(f"{defaults.beta:g}")
-        self.beta_edit.setToolTip("Weight of the KL term: loss = Chamfer + β·KL + classifier NLL")
-        self.prior_edit = QLineEdit(f"{defaults.prior_std:g}")
-        self.points_combo = QComboBox()
-        self.points_combo.setEditable(True)
-        self.points_combo.addItems(["1024", "2048"])
-        self.points_combo.setCurrentText(str(defaults.num_points))
-        self.latent_edit = spin(1, 65_536, defaults.latent_dim)
-        self.shapes_edit = spin(0, 100_000_000, defaults.max_shapes, special="all")
-        self.shapes_edit.setToolTip("Train on a class-balanced subset of this many shapes")
-        self.val_combo = QComboBox()
-        self.device_combo = QComboBox()
-        # The GPUs join the list once torch is loaded (with the first model): the window opens without it.
-        self.device_combo.addItems(["auto", "cpu"])
-        self._gpus_listed = False
-        self.preview_edit = spin(0, 100_000_000, 25, special="epoch ends", suffix=" steps")
-        self.preview_edit.setToolTip("How often the reconstruction of a fixed shape is shown")
-        for label, widget in (
-            ("Epochs", self.epochs_edit),
-            ("Batch size", self.batch_edit),
-            ("Learning rate", self.lr_edit),
-            ("LR schedule", self.schedule_combo),
-            ("β (KL weight)", self.beta_edit),
-            ("Prior σ", self.prior_edit),
-            ("Points", self.points_combo),
-            ("Latent size", self.latent_edit),
-            ("Training shapes", self.shapes_edit),
-            ("Validation", self.val_combo),
-            ("Device", self.device_combo),
-            ("Preview every", self.preview_edit),
-        ):
-            form.addRow(label, widget)
+        form.insertRow(0, "Data", self.data_edit)
 
         self._auto_folder = str(default_run_folder())
         self.out_edit = QLineEdit(self._auto_folder)
@@ -264,8 +202,7 @@ class TrainingPanel(Panel):
         self.resume_check.setEnabled(False)
         self.resume_check.toggled.connect(self._on_resume_toggled)
         form.addRow("", self.resume_check)
-        self._form_box = box
-        return box
+        return self.form
 
     def _build_buttons(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -326,10 +263,8 @@ class TrainingPanel(Panel):
         self.pause_button.setEnabled(state == "running")
         self.resume_button.setEnabled(state in ("pausing", "paused"))
         self.stop_button.setEnabled(state in ("running", "pausing", "paused"))
-        self._form_box.setEnabled(state == "idle")
-        resuming = self.resume_check.isChecked()
-        for widget in (self.batch_edit, self.points_combo, self.latent_edit, self.shapes_edit, self.prior_edit):
-            widget.setEnabled(not resuming)
+        self.form.setEnabled(state == "idle")
+        self.form.set_resuming(self.resume_check.isChecked())
         self.open_run_button.setEnabled(state == "idle")
         self.load_button.setEnabled(self.checkpoint_list.currentItem() is not None)
 
@@ -338,34 +273,7 @@ class TrainingPanel(Panel):
     def _on_dataset(self) -> None:
         if not self.resume_check.isChecked():
             self.data_edit.setText(self.session.data_path)
-        current = self.val_combo.currentText()
-        names = list(self.session.dataset.split_names) if self.session.dataset is not None else []
-        choices = [n for n in names if n != "train"] if len(names) > 1 else []
-        self.val_combo.clear()
-        self.val_combo.addItems([*choices, "none"])
-        preferred = current if current in choices else ("test" if "test" in choices else self.val_combo.itemText(0))
-        self.val_combo.setCurrentText(preferred)
-
-    def _form_values(self) -> dict[str, object]:
-        """The form as TrainSettings fields (not yet validated)."""
-        points = self.points_combo.currentText().strip()
-        if not points.isdigit():
-            raise OptionError(f"Points: {points!r} is not a whole number")
-        val = self.val_combo.currentText()
-        return {
-            "epochs": self.epochs_edit.value(),
-            "batch_size": self.batch_edit.value(),
-            "lr": _float(self.lr_edit, "Learning rate"),
-            "lr_schedule": self.schedule_combo.currentText(),
-            "beta": _float(self.beta_edit, "β"),
-            "prior_std": _float(self.prior_edit, "Prior σ"),
-            "num_points": int(points),
-            "latent_dim": self.latent_edit.value(),
-            "max_shapes": self.shapes_edit.value(),
-            "val_split": "" if val == "none" else val,
-            "device": self.device_combo.currentText(),
-            "preview_every_steps": self.preview_edit.value(),
-        }
+        self.form.set_splits(list(self.session.dataset.split_names) if self.session.dataset is not None else [])
 
     def settings(self) -> TrainSettings:
         """The settings of a new run as the form has them (with resume: the form's view of them).
@@ -378,7 +286,7 @@ class TrainingPanel(Panel):
         out = self.out_edit.text().strip()
         if not out:
             raise OptionError("choose an output folder for the run")
-        values = self._form_values()
+        values = self.form.values()
         if self.resume_check.isChecked():
             return TrainSettings(data=self.data_edit.text(), out_dir=out, **values)
         if not self.session.data_path:
@@ -387,22 +295,7 @@ class TrainingPanel(Panel):
 
     def set_settings(self, settings: TrainSettings) -> None:
         """Show ``settings`` in the form (all but the data set and the output folder)."""
-        self.epochs_edit.setValue(settings.epochs)
-        self.batch_edit.setValue(settings.batch_size)
-        self.lr_edit.setText(f"{settings.lr:g}")
-        self.schedule_combo.setCurrentText(settings.lr_schedule)
-        self.beta_edit.setText(f"{settings.beta:g}")
-        self.prior_edit.setText(f"{settings.prior_std:g}")
-        self.points_combo.setCurrentText(str(settings.num_points))
-        self.latent_edit.setValue(settings.latent_dim)
-        self.shapes_edit.setValue(settings.max_shapes)
-        val = settings.val_split or "none"
-        if self.val_combo.findText(val) < 0:
-            self.val_combo.addItem(val)
-        self.val_combo.setCurrentText(val)
-        if self.device_combo.findText(settings.device) >= 0:
-            self.device_combo.setCurrentText(settings.device)
-        self.preview_edit.setValue(settings.preview_every_steps)
+        self.form.set_values(settings)
 
     def _update_resume_option(self) -> None:
         folder = self.out_edit.text().strip()
@@ -463,14 +356,14 @@ class TrainingPanel(Panel):
                 settings = settings.with_changes(out_dir=self._auto_folder)
             check_start(settings, resume=resume)
         except VaeviewerError as error:
-            self.error.emit(str(error))
+            self.error.emit(error.window_message)
             return
         self._stop_following()
         self.record.reset()
         self._preview_drawn = None
         if resume:
             self._load_history(Path(settings.out_dir), losses=False)
-            changes = {name: getattr(settings, name) for name in _CHANGEABLE_ON_RESUME}
+            changes = self.form.changeable_on_resume(self.form.values())
         self._list_checkpoints(Path(settings.out_dir))
         control = TaskControl()
 
