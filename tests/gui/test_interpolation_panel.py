@@ -38,28 +38,28 @@ def test_frames_are_the_decoded_path_of_the_pair(panel, session):
 def test_the_slider_shows_that_frame_in_green(panel, viewport):
     panel.set_frame(7)
     assert panel.frame_index == 7
-    np.testing.assert_allclose(viewport._panes[0].meshes[0].points, panel.frames[7])
+    np.testing.assert_allclose(viewport.scene_panes[0].layer_points(0), panel.frames[7])
     t = panel.interpolation.ts[7]
     assert viewport.panes[0].caption.endswith(f"t = {t:.2f}")
     assert panel.frame_label.text() == f"frame 8 / 24 · t = {t:.2f}"
     assert _greenish(_pixels(viewport.image())) > 300
     panel.slider.setValue(3)  # the user drags the slider
-    np.testing.assert_allclose(viewport._panes[0].meshes[0].points, panel.frames[3])
+    np.testing.assert_allclose(viewport.scene_panes[0].layer_points(0), panel.frames[3])
 
 
 def test_play_advances_frames_and_pause_stops(panel, qtbot, qapp, viewport):
     panel.play()
     assert panel.is_playing and panel.play_button.text() == "Pause"
     qtbot.waitUntil(lambda: panel.frame_index >= 3, timeout=5000)
-    actor = viewport._panes[0].actors[0]
+    actor = viewport.scene_panes[0].layer_actor(0)
     qtbot.waitUntil(lambda: panel.frame_index >= 5, timeout=5000)
-    assert viewport._panes[0].actors[0] is actor  # frames update the actor in place
+    assert viewport.scene_panes[0].layer_actor(0) is actor  # frames update the actor in place
     panel.play_button.click()
     assert not panel.is_playing and panel.play_button.text() == "Play"
     shown, drawn = panel.frame_index, viewport.frames_drawn
     qapp.processEvents()
     assert panel.frame_index == shown and viewport.frames_drawn == drawn
-    np.testing.assert_allclose(viewport._panes[0].meshes[0].points, panel.frames[shown])
+    np.testing.assert_allclose(viewport.scene_panes[0].layer_points(0), panel.frames[shown])
 
 
 def test_ping_pong_without_loop_plays_there_and_back_once(panel, qtbot):
@@ -114,7 +114,7 @@ def test_swap_reverses_the_path_and_keeps_the_frame_on_show(panel, session, view
     np.testing.assert_allclose(backward, forward[::-1], atol=1e-4)
     assert panel.frame_index == 23 - 5
     panel.set_frame(panel.frame_index)
-    np.testing.assert_allclose(viewport._panes[0].meshes[0].points, forward[5], atol=1e-4)
+    np.testing.assert_allclose(viewport.scene_panes[0].layer_points(0), forward[5], atol=1e-4)
 
 
 def test_ends_come_from_the_selected_shape(panel, session, qtbot):

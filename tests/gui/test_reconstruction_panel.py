@@ -76,7 +76,7 @@ def test_error_mode_colours_both_clouds_on_one_scale_with_a_colour_bar(active, v
     both = np.concatenate([result.input_error, result.reconstruction_error])
     assert input_layer.clim == output_layer.clim == pytest.approx((0.0, float(np.percentile(both, 99))))
     assert input_layer.scalar_title == output_layer.scalar_title == ERROR_TITLE
-    assert viewport._panes[1].bar.GetVisibility() and not viewport._panes[0].bar.GetVisibility()
+    assert viewport.scene_panes[1].bar_shown and not viewport.scene_panes[0].bar_shown
     pixels = _pixels(viewport.image())
     half = pixels.shape[1] // 2
     assert _bluish(pixels[:, :half]) > 300 and _bluish(pixels[:, half:]) > 300

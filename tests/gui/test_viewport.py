@@ -33,19 +33,19 @@ def test_two_panes_side_by_side_grey_left_green_right(viewport, session):
 def test_same_sized_frames_reuse_the_actor(viewport):
     rng = np.random.default_rng(0)
     viewport.show_panes([Pane((CloudLayer(rng.normal(size=(2048, 3)) * 0.3),))])
-    actor = viewport._panes[0].actors[0]
+    actor = viewport.scene_panes[0].layer_actor(0)
     for _ in range(20):
         cloud = rng.normal(size=(2048, 3)) * 0.3
         viewport.show_panes([Pane((CloudLayer(cloud),))])
-    assert viewport._panes[0].actors[0] is actor
-    np.testing.assert_allclose(viewport._panes[0].meshes[0].points, cloud.astype(np.float32))
+    assert viewport.scene_panes[0].layer_actor(0) is actor
+    np.testing.assert_allclose(viewport.scene_panes[0].layer_points(0), cloud.astype(np.float32))
 
 
 def test_scalars_show_a_colour_bar_and_dark_theme_changes_background(viewport, session):
     cloud = session.cloud(0)
     values = np.linspace(0, 1, len(cloud))
     viewport.show_panes([Pane((CloudLayer(cloud, scalars=values, scalar_title="error"),))])
-    assert viewport._panes[0].bar.GetVisibility()
+    assert viewport.scene_panes[0].bar_shown
     viewport.set_theme("dark")
     pixels = _pixels(viewport.image())
     assert pixels[2, 2].max() < 60  # a dark corner

@@ -27,12 +27,13 @@ def test_frames_update_the_same_actor_in_place() -> None:
     kept = second.copy()
     with OffscreenRenderer((96, 96)) as renderer:
         a = renderer.render([CloudLayer(first, (0.0, 0.0, 1.0), 3.0)])
-        actor, poly = renderer._actors[0].actor, renderer._actors[0].poly
+        actor = renderer.pane.layer_actor(0)
+        poly = actor.GetMapper().GetInput()
         b = renderer.render([CloudLayer(second, (1.0, 0.0, 0.0), 3.0, style="points")])
-        assert renderer._actors[0].actor is actor and renderer._actors[0].poly is poly, "same count: updated in place"
+        assert renderer.pane.layer_actor(0) is actor and actor.GetMapper().GetInput() is poly, "same count: updated in place"
         c = renderer.render([CloudLayer(sphere(300, 2) * 0.2, (0.0, 0.6, 0.0), 3.0)])
-        assert renderer._actors[0].actor is not actor, "another count: a new actor"
-        props = renderer._renderer.GetViewProps().GetNumberOfItems()
+        assert renderer.pane.layer_actor(0) is not actor, "another count: a new actor"
+        props = renderer.pane.renderer.GetViewProps().GetNumberOfItems()
     assert np.array_equal(second, kept), "the caller's points are copied, never written"
     assert extent(drawn(b))[1] > extent(drawn(a))[1] + 10, "the new points are drawn"
     red = b[..., 0].astype(int) - b[..., 2] > 100
@@ -144,11 +145,11 @@ def test_a_thousand_frames_grow_neither_memory_nor_vtk_objects() -> None:
         for i in range(50):
             frame(i)
         memory, objects = _resident_mb(), _live_vtk_objects()
-        props = renderer._renderer.GetViewProps().GetNumberOfItems()
+        props = renderer.pane.renderer.GetViewProps().GetNumberOfItems()
         for i in range(1000):
             frame(i)
         grown_memory, grown_objects = _resident_mb() - memory, _live_vtk_objects() - objects
-        assert renderer._renderer.GetViewProps().GetNumberOfItems() == props
+        assert renderer.pane.renderer.GetViewProps().GetNumberOfItems() == props
     print(f"1000 frames: resident memory {grown_memory:+.1f} MB, live VTK objects {grown_objects:+d}")
     assert grown_memory < 30
     assert grown_objects <= 0

@@ -3,15 +3,16 @@
 :class:`Viewport` embeds a pyvistaqt ``QtInteractor`` with two renderers side by
 side. With one pane the left renderer fills the widget and the right one is not
 drawn; with two they share one camera, so that turning one turns the other.
-Like :class:`~vaeviewer.render.offscreen.OffscreenRenderer`, it keeps one actor
-per layer and copies new points into the arrays VTK already holds, so that
-playing an animation allocates nothing per frame. Only the GUI thread may call it.
+Each renderer draws through a :class:`~vaeviewer.render.scene.ScenePane`, the
+scene :class:`~vaeviewer.render.offscreen.OffscreenRenderer` draws through too:
+one actor per layer, new points copied into the arrays VTK already holds, so
+that playing an animation allocates nothing per frame. Only the GUI thread may call it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -19,16 +20,15 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from vaeviewer.render.colors import colormap_table
-from vaeviewer.render.offscreen import (
+from vaeviewer.render.scene import (
     CAMERA_DIRECTIONS,
     CLOUD_STYLES,
-    PARALLEL_SCALE,
     UP_AXES,
     CloudLayer,
-    camera_pose,
+    PaneLayout,
+    ScenePane,
+    aim_camera,
     is_software_renderer,
-    style_scalar_bar,
 )
 
 __all__ = ["Pane", "Viewport", "THEMES"]
@@ -44,20 +44,6 @@ class Pane:
     layers: tuple[CloudLayer, ...] = ()
     caption: str = ""
     footer: str = ""
-
-
-@dataclass
-class _PaneActors:
-    """The VTK objects of one pane, made once and changed in place afterwards."""
-
-    renderer: Any
-    meshes: list[Any] = field(default_factory=list)
-    actors: list[Any] = field(default_factory=list)
-    tables: list[Any] = field(default_factory=list)
-    caption: Any = None
-    footer: Any = None
-    bar: Any = None
-    bar_title: Any = None
 
 
 class Viewport(QWidget):
@@ -101,7 +87,7 @@ class Viewport(QWidget):
             plotter.enable_parallel_projection()
         # One camera for both panes: turning the input turns the reconstruction with it.
         plotter.link_views()
-        self._panes = [self._make_pane(plotter.renderers[k]) for k in (0, 1)]
+        self._panes = [ScenePane(plotter.renderers[k], PaneLayout.for_window()) for k in (0, 1)]
         self._apply_theme()
         self._layout_panes(1)
         self.reset_camera()
@@ -171,12 +157,7 @@ class Viewport(QWidget):
         """Put the shared camera on the current preset, framing the unit sphere."""
         if self.interactor is None:
             return
-        position, view_up = camera_pose(self._view, self._up)
-        camera = self._panes[0].renderer.GetActiveCamera()
-        camera.SetFocalPoint(0.0, 0.0, 0.0)
-        camera.SetPosition(*position)
-        camera.SetViewUp(*view_up)
-        camera.SetParallelScale(PARALLEL_SCALE * self._fit())
+        aim_camera(self._panes[0].renderer.GetActiveCamera(), self._view, self._up, zoom=self._fit())
         self._fitted = self._fit()
         for pane in self._panes:
             pane.renderer.ResetCameraClippingRange()
@@ -239,11 +220,16 @@ class Viewport(QWidget):
         if len(panes) != self._pane_count:
             self._layout_panes(len(panes))
         self._panes_shown = panes
-        for actors, pane in zip(self._panes, panes):
-            self._fill(actors, pane)
+        for scene, pane in zip(self._panes, panes):
+            scene.show([self._styled(layer) for layer in pane.layers], pane.caption, pane.footer)
         if len(panes) == 1:
-            self._fill(self._panes[1], Pane())
+            self._panes[1].show([])
         self._render()
+
+    @property
+    def scene_panes(self) -> tuple[ScenePane, ...]:
+        """The scene of each pane (left, right): its actors, texts and colour bar; empty once shut down."""
+        return tuple(self._panes)
 
     def clear(self) -> None:
         """Show nothing."""
@@ -265,42 +251,12 @@ class Viewport(QWidget):
         self.interactor.close()
         self.interactor = None
         # The renderers, texts, bars and lookup tables must not outlive the plotter with this widget.
+        for pane in self._panes:
+            pane.release()
         self._panes = []
         self._panes_shown = ()
 
     # ---- internals --------------------------------------------------------------------------
-
-    def _make_pane(self, renderer: Any) -> _PaneActors:
-        from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
-        from vtkmodules.vtkRenderingCore import vtkTextActor
-
-        pane = _PaneActors(renderer)
-        # The bar's own title is clipped to the bar's narrow box; a text of ours, right-aligned above it, is not.
-        for name, x, y, top in (("caption", 0.5, 0.975, True), ("footer", 0.5, 0.02, False),
-                                ("bar_title", 0.98, 0.77, False)):
-            text = vtkTextActor()
-            prop = text.GetTextProperty()
-            prop.SetFontFamilyToArial()
-            prop.SetFontSize(15 if top else 12)
-            if name == "bar_title":
-                prop.SetJustificationToRight()
-            else:
-                prop.SetJustificationToCentered()
-            if top:
-                prop.SetVerticalJustificationToTop()
-            coordinate = text.GetPositionCoordinate()
-            coordinate.SetCoordinateSystemToNormalizedViewport()
-            coordinate.SetValue(x, y)
-            text.SetVisibility(False)
-            renderer.AddViewProp(text)
-            setattr(pane, name, text)
-        bar = vtkScalarBarActor()
-        style_scalar_bar(bar, bottom=0.15, font_size=12)  # coloured by the theme
-        bar.SetMaximumWidthInPixels(90)
-        bar.SetVisibility(False)
-        renderer.AddViewProp(bar)
-        pane.bar = bar
-        return pane
 
     def _layout_panes(self, count: int) -> None:
         left, right = self._panes
@@ -314,90 +270,16 @@ class Viewport(QWidget):
         self._pane_count = count
         self._refit()
 
-    def _fill(self, pane_actors: _PaneActors, pane: Pane) -> None:
-        import pyvista as pv
-        from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
-
-        renderer = pane_actors.renderer
-        bar_layer = None
-        for k, layer in enumerate(pane.layers):
-            points = np.asarray(layer.points, dtype=np.float32)
-            if k < len(pane_actors.meshes) and pane_actors.meshes[k].n_points == len(points):
-                mesh, actor = pane_actors.meshes[k], pane_actors.actors[k]
-                mesh.points[:] = points
-            else:
-                mesh = pv.PolyData(points.copy())
-                mapper = vtkPolyDataMapper()
-                mapper.SetInputData(mesh)
-                actor = vtkActor()
-                actor.SetMapper(mapper)
-                renderer.AddViewProp(actor)
-                if k < len(pane_actors.meshes):
-                    renderer.RemoveViewProp(pane_actors.actors[k])
-                    pane_actors.meshes[k], pane_actors.actors[k] = mesh, actor
-                else:
-                    pane_actors.meshes.append(mesh)
-                    pane_actors.actors.append(actor)
-                    pane_actors.tables.append(None)
-            self._style_actor(pane_actors, k, layer)
-            if layer.scalars is not None and layer.scalar_bar and bar_layer is None:
-                bar_layer = k
-        for actor in pane_actors.actors[len(pane.layers) :]:
-            actor.SetVisibility(False)
-        if bar_layer is not None:
-            layer = pane.layers[bar_layer]
-            pane_actors.bar.SetLookupTable(pane_actors.tables[bar_layer])
-            pane_actors.bar.SetVisibility(True)
-            pane_actors.bar_title.SetInput(layer.scalar_title)
-            pane_actors.bar_title.SetVisibility(bool(layer.scalar_title))
-        else:
-            pane_actors.bar.SetVisibility(False)
-            pane_actors.bar_title.SetVisibility(False)
-        for text, value in ((pane_actors.caption, pane.caption), (pane_actors.footer, pane.footer)):
-            text.SetInput(value)
-            text.SetVisibility(bool(value))
-        renderer.ResetCameraClippingRange()
-
-    def _style_actor(self, pane_actors: _PaneActors, k: int, layer: CloudLayer) -> None:
-        import pyvista as pv
-
-        actor, mesh = pane_actors.actors[k], pane_actors.meshes[k]
-        prop = actor.GetProperty()
-        # Layers may ask for a relative size (a thinner overlay); the View menu sets the base.
-        prop.SetPointSize(self._point_size * max(layer.point_size, 0.1) / 5.0)
-        spheres = self._style == "spheres"
-        prop.SetRenderPointsAsSpheres(spheres)
-        prop.SetLighting(spheres)
-        mapper = actor.GetMapper()
-        if layer.scalars is None:
-            mapper.ScalarVisibilityOff()
-            prop.SetColor(pv.Color(layer.color).float_rgb)
-        else:
-            values = np.asarray(layer.scalars, dtype=np.float32)
-            data = mesh.point_data
-            if "values" in data and len(data["values"]) == len(values):
-                data["values"][:] = values
-            else:
-                data.set_array(values.copy(), "values")
-                data.active_scalars_name = "values"
-            if pane_actors.tables[k] is None:
-                pane_actors.tables[k] = colormap_table(layer.cmap)
-                mapper.SetLookupTable(pane_actors.tables[k])
-            low, high = layer.value_range()
-            pane_actors.tables[k].SetRange(low, high)
-            mapper.SetScalarRange(low, high)
-            mapper.SetScalarModeToUsePointData()
-            mapper.ScalarVisibilityOn()
-        actor.SetVisibility(True)
+    def _styled(self, layer: CloudLayer) -> CloudLayer:
+        """The layer as the View menu draws it: its style, and its size relative to the menu's point size."""
+        size = self._point_size * max(layer.point_size, 0.1) / 5.0  # a layer may ask for a thinner overlay
+        return replace(layer, point_size=size, style=self._style)
 
     def _apply_theme(self) -> None:
         background, text = THEMES[self._theme]
         for pane in self._panes:
             pane.renderer.SetBackground(*background)
-            for actor in (pane.caption, pane.footer, pane.bar_title):
-                actor.GetTextProperty().SetColor(*text)
-            for prop in (pane.bar.GetTitleTextProperty(), pane.bar.GetLabelTextProperty()):
-                prop.SetColor(*text)
+            pane.set_text_color(text)
 
     def _redraw(self) -> None:
         if self._panes_shown:
