@@ -197,9 +197,9 @@ def test_a_finished_run_lists_its_checkpoints_and_loads_one_into_the_viewer(qtbo
     assert len(panel.plots.curves["val_chamfer"].getData()[0]) == 1
     assert not panel.resume_check.isChecked()
 
-    panel.checkpoint_list.setCurrentRow(1)
+    panel.checkpoints.list.setCurrentRow(1)
     with qtbot.waitSignal(panel.status):
-        qtbot.mouseClick(panel.load_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(panel.checkpoints.load_button, Qt.MouseButton.LeftButton)
     assert session.model is not model_before
     assert session.model.config.latent_dim == 16 and session.model.config.num_points == 128
     assert Path(session.checkpoint_path) == (out / "best.pt").resolve()

@@ -7,7 +7,7 @@ import numpy as np
 from tests.gui.pixels import _greenish, _greyish, _pixels  # noqa: F401 (other tests import them from here too)
 from vaeviewer.gui.viewport import Pane
 from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
-from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.render.scene import CloudLayer
 
 
 def test_one_pane_draws_grey_points(viewport, session):
@@ -54,7 +54,7 @@ def test_scalars_show_a_colour_bar_and_dark_theme_changes_background(viewport, s
 
 
 def test_software_opengl_renders_without_multisampling(viewport):
-    from vaeviewer.render.offscreen import is_software_renderer
+    from vaeviewer.render.scene import is_software_renderer
 
     capabilities = viewport.interactor.ren_win.ReportCapabilities()
     software = is_software_renderer(capabilities)

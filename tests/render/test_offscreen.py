@@ -205,13 +205,13 @@ def test_long_titles_shrink_to_fit() -> None:
     ],
 )
 def test_software_rasterisers_are_recognised(report: str, software: bool) -> None:
-    from vaeviewer.render.offscreen import is_software_renderer
+    from vaeviewer.render.scene import is_software_renderer
 
     assert is_software_renderer(report) is software
 
 
 def test_the_first_render_turns_multisampling_off_on_a_software_rasteriser() -> None:
-    from vaeviewer.render.offscreen import is_software_renderer
+    from vaeviewer.render.scene import is_software_renderer
 
     renderer = OffscreenRenderer((64, 64))
     try:
@@ -227,7 +227,7 @@ def test_the_first_render_turns_multisampling_off_on_a_software_rasteriser() -> 
 
 
 def test_colours_are_triples_hex_or_css_names() -> None:
-    from vaeviewer.render.offscreen import rgb
+    from vaeviewer.render.scene import rgb
 
     assert rgb((0.1, 0.2, 0.3)) == (0.1, 0.2, 0.3)
     assert rgb("#ff8000") == (1.0, 128 / 255, 0.0)

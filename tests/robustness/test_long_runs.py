@@ -16,7 +16,7 @@ from tests.gui.leaks import live_vtk_objects
 from tests.gui.test_training_panel import fill_form
 from tests.robustness.conftest import resident_mb
 from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
-from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.render.scene import CloudLayer
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("qt_leak_check")]
 

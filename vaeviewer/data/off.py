@@ -166,18 +166,9 @@ def parse_off(path: Path, data: bytes) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def peek_off_vertex_count(path: Path) -> int:
-    """The vertex count declared in an OFF header, reading only the start of the file.
+    """The number of vertices the OFF file ``path`` declares, reading only its start.
 
-    Parameters
-    ----------
-    path : pathlib.Path
-        An OFF file.
-
-    Returns
-    -------
-    int
-        Declared number of vertices. Raises :class:`~vaeviewer.errors.DataFileError`
-        when the header cannot be read.
+    Raises :class:`~vaeviewer.errors.DataFileError` when the header cannot be read.
     """
     with open(path, "rb") as stream:
         head = stream.read(_PEEK_BYTES)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from vaeviewer.data.text_rows import first_bad_row
 from vaeviewer.errors import DataFileError
 
 __all__ = ["parse_pcd", "peek_pcd_point_count", "lzf_decompress"]
@@ -102,16 +103,8 @@ def _parse_ascii(path: Path, header: _Header, body: bytes) -> np.ndarray:
             return table.reshape(len(lines), width)[:, columns]
     except ValueError:
         pass  # find the culprit below
-    for offset, line in enumerate(lines):
-        tokens = line.split()
-        if len(tokens) != width:
-            raise DataFileError(path, f"data line {offset + 1} has {len(tokens)} values, the header says {width}")
-        for token in tokens:
-            try:
-                float(token)
-            except ValueError:
-                raise DataFileError(path, f"data line {offset + 1}: {token[:20]!r} is not a number") from None
-    raise DataFileError(path, "ascii data cannot be read")  # unreachable in practice
+    raise first_bad_row(path, ((f"data line {k + 1}", line.split()) for k, line in enumerate(lines)),
+                        lambda count: None if count == width else f"has {count} values, the header says {width}")
 
 
 def _parse_binary(path: Path, header: _Header, body: bytes) -> np.ndarray:
@@ -201,19 +194,9 @@ def lzf_decompress(data: bytes, size: int) -> bytes:
 
 
 def parse_pcd(path: Path, data: bytes) -> np.ndarray:
-    """The x, y, z of every valid point of a PCD file.
+    """The x, y, z of every valid point of the PCD file ``path`` whose content is ``data``, as float64 (n, 3).
 
-    Parameters
-    ----------
-    path : pathlib.Path
-        The file, named in error messages.
-    data : bytes
-        Its content.
-
-    Returns
-    -------
-    numpy.ndarray
-        float64 (n, 3); points with a NaN coordinate are left out.
+    Points with a NaN coordinate are left out; errors name ``path``.
     """
     header = _read_header(path, data)
     body = data[header.data_offset :]
@@ -226,18 +209,7 @@ def parse_pcd(path: Path, data: bytes) -> np.ndarray:
 
 
 def peek_pcd_point_count(path: Path) -> int:
-    """The POINTS declared in a PCD header, reading only the header.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-        A PCD file.
-
-    Returns
-    -------
-    int
-        Declared number of points (invalid NaN points included).
-    """
+    """The POINTS the PCD file ``path`` declares (invalid NaN points included), reading only its header."""
     with open(path, "rb") as stream:
         head = stream.read(_MAX_HEADER_BYTES)
     return _read_header(path, head).points

@@ -182,14 +182,7 @@ def _read_id2file(path: Path, n: int, warnings: list[str]) -> list[str] | None:
 class PointNetH5Split(ShapeSplit):
     """One split of a :class:`PointNetH5Set`: one or more shards, read row by row on demand.
 
-    Parameters
-    ----------
-    name : str
-        The split's name.
-    class_names : tuple of str
-        The set's classes.
-    shards : list
-        Its open shards, in order.
+    Made from the split's ``name``, the set's ``class_names`` and the split's open ``shards`` in order.
     """
 
     def __init__(self, name: str, class_names: tuple[str, ...], shards: list[_Shard]) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 from vaeviewer.data.geometry import normalize_unit_sphere, resample_cloud, sample_surface, triangulate_faces
 from vaeviewer.data.off import parse_off, peek_off_vertex_count
 from vaeviewer.data.pcd import parse_pcd, peek_pcd_point_count
+from vaeviewer.data.text_rows import first_bad_row
 from vaeviewer.errors import DataFileError, OptionError
 
 __all__ = [
@@ -225,15 +226,8 @@ def _parse_xyz(path: Path, data: bytes) -> np.ndarray:
         return np.array([row[:3] for row in rows], dtype=np.float64)
     except ValueError:
         pass  # find the culprit below
-    for number, row in zip(numbers, rows):
-        if len(row) < 3:
-            raise DataFileError(path, f"line {number} has {len(row)} columns, needs at least 3")
-        for token in row:
-            try:
-                float(token)
-            except ValueError:
-                raise DataFileError(path, f"line {number}: {token[:20]!r} is not a number") from None
-    raise DataFileError(path, "rows cannot be read")  # unreachable in practice
+    raise first_bad_row(path, ((f"line {number}", row) for number, row in zip(numbers, rows)),
+                        lambda count: None if count >= 3 else f"has {count} columns, needs at least 3")
 
 
 def _is_data_row(tokens: list[str]) -> bool:

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vaeviewer import __version__
 from vaeviewer.errors import VaeviewerError
 from vaeviewer.gui.heap import freeze_long_lived
+from vaeviewer.gui.help_dialogs import show_about, show_shortcuts
 from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.viewport import THEMES, Viewport
-from vaeviewer.render.offscreen import CAMERA_DIRECTIONS, CLOUD_STYLES
+from vaeviewer.render.scene import CAMERA_DIRECTIONS, CLOUD_STYLES
 from vaeviewer.workflows.session import ViewerSession
 
 __all__ = ["MainWindow", "PANEL_NAMES", "CHECKPOINT_SUFFIXES"]
@@ -42,22 +42,8 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
 
 _MAX_RECENT = 8
 _POINT_SIZES = (2, 3, 5, 8, 12)
-_DATA_FILTER = (
-    "Shape data (*.h5 *.hdf5 *.off *.ply *.obj *.pcd *.xyz *.txt *.npy *.stl);;All files (*)"
-)
-
-SHORTCUTS = (
-    ("Ctrl+O", "Open data set"),
-    ("Ctrl+Shift+O", "Open checkpoint"),
-    ("Ctrl+E", "Export animation"),
-    ("Ctrl+P", "Save screenshot"),
-    ("Ctrl+1 … Ctrl+5", "Viewport shows: data set, reconstruction, interpolation, latent map, training"),
-    ("R", "Reset the camera to the preset"),
-    ("Left / Right", "Previous / next shape (reconstruction panel)"),
-    ("Space", "Play / pause the interpolation (interpolation panel)"),
-    ("Mouse: left drag / wheel / right drag / middle drag", "Rotate / zoom / zoom / pan"),
-    ("Ctrl+Q", "Quit"),
-)
+_DATA_FILTER = "Shape data (*.h5 *.hdf5 *.off *.ply *.obj *.pcd *.xyz *.txt *.npy *.stl);;All files (*)"
+_CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
 
 
 def _panel_classes() -> dict[str, type[Panel]]:
@@ -275,8 +261,11 @@ class MainWindow(QMainWindow):
             return self.open_checkpoint(path)
         return self.open_data(path)
 
-    def _opened(self, open_it: Any, path: str | Path | None) -> bool:
-        """Run ``open_it(path)`` under a wait cursor; a user's mistake shows a dialog. Whether it worked."""
+    def _opened(self, open_it: Any, path: str | Path | None, failed: str = "") -> bool:
+        """Run ``open_it(path)`` under a wait cursor; a user's mistake shows a dialog. Whether it worked.
+
+        ``failed`` goes before the system's words for a file that cannot be read or written ("cannot write").
+        """
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             open_it(path)
@@ -284,7 +273,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(error))
             return False
         except OSError as error:
-            self.show_error(f"{path}: {error.strerror or error}")
+            self.show_error(f"{path}: {failed}{error.strerror or error}")
             return False
         finally:
             QApplication.restoreOverrideCursor()
@@ -313,13 +302,8 @@ class MainWindow(QMainWindow):
         if checkpoint is None:
             self.show_error("no model is open: open a checkpoint first")
             return False
-        try:
-            save_checkpoint(path, dataclasses.replace(checkpoint, optimizer_state=None))
-        except VaeviewerError as error:
-            self.show_error(str(error))
-            return False
-        except OSError as error:
-            self.show_error(f"{path}: cannot write: {error.strerror or error}")
+        if not self._opened(lambda target: save_checkpoint(target, dataclasses.replace(checkpoint, optimizer_state=None)),
+                            path, failed="cannot write: "):
             return False
         self.statusBar().showMessage(f"saved {path}", 5000)
         return True
@@ -408,18 +392,35 @@ class MainWindow(QMainWindow):
         menu.addAction(action)
         return action
 
+    def _choices(self, menu: Any, options: list[tuple[Any, str]], pick: Any,
+                 shortcuts: list[str] | None = None) -> dict[Any, QAction]:
+        """One checkable action per (value, text) of ``options``, one checked at a time; each calls ``pick(value)``."""
+        group = QActionGroup(self)
+        actions = {}
+        for k, (value, text) in enumerate(options):
+            action = self._action(menu, text, lambda _=False, v=value: pick(v), shortcuts[k] if shortcuts else None,
+                                  checkable=True)
+            group.addAction(action)
+            actions[value] = action
+        return actions
+
     def _build_menus(self) -> None:
         menus = self.menuBar()
         file_menu = menus.addMenu("&File")
-        self._action(file_menu, "&Open data set…", self._ask_open_data, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open data &folder…", self._ask_open_folder)
+        self._action(file_menu, "&Open data set…", lambda: self._ask("Open data set", self.open_data, _DATA_FILTER),
+                     QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open data &folder…", lambda: self._ask("Open data folder", self.open_data))
         self._action(file_menu, "Open &built-in shapes", lambda: self.open_data("builtin"))
-        self._action(file_menu, "Open &checkpoint…", self._ask_open_checkpoint, "Ctrl+Shift+O")
+        self._action(file_menu, "Open &checkpoint…",
+                     lambda: self._ask("Open checkpoint", self.open_checkpoint, _CHECKPOINT_FILTER), "Ctrl+Shift+O")
         self._action(file_menu, "Open the &bundled model", lambda: self.open_checkpoint(None))
-        self._action(file_menu, "&Save checkpoint as…", self._ask_save_checkpoint, "Ctrl+Shift+S")
+        self._action(file_menu, "&Save checkpoint as…",
+                     lambda: self._ask("Save checkpoint as", self.save_checkpoint_as, "Checkpoints (*.pt)", save=True),
+                     "Ctrl+Shift+S")
         file_menu.addSeparator()
         self._action(file_menu, "&Export animation…", self._export_animation, "Ctrl+E")
-        self._action(file_menu, "Save screens&hot…", self._ask_screenshot, "Ctrl+P")
+        self._action(file_menu, "Save screens&hot…",
+                     lambda: self._ask("Save screenshot", self.save_screenshot, "PNG pictures (*.png)", save=True), "Ctrl+P")
         file_menu.addSeparator()
         self._recent_menu = file_menu.addMenu("&Recent files")
         self._rebuild_recent_menu()
@@ -432,59 +433,31 @@ class MainWindow(QMainWindow):
             self._action(camera, view.capitalize(), lambda _=False, v=view: self.viewport.set_view(v))
         self._action(camera, "&Reset", self.viewport.reset_camera, "R")
 
-        sizes = view_menu.addMenu("Point &size")
-        group = QActionGroup(self)
-        self._size_actions: dict[int, QAction] = {}
-        for size in _POINT_SIZES:
-            action = self._action(sizes, f"{size} px", lambda _=False, s=size: self._set_point_size(s), checkable=True)
-            group.addAction(action)
-            self._size_actions[size] = action
-
-        style_menu = view_menu.addMenu("Points &as")
-        group = QActionGroup(self)
-        self._style_actions: dict[str, QAction] = {}
-        for style in CLOUD_STYLES:
-            action = self._action(style_menu, style.capitalize(), lambda _=False, s=style: self._set_style(s), checkable=True)
-            group.addAction(action)
-            self._style_actions[style] = action
-
-        up_menu = view_menu.addMenu("&Up axis")
-        group = QActionGroup(self)
-        self._up_actions: dict[str, QAction] = {}
-        for up, text in (("y", "Y up (built-in, ShapeNet, PointNet h5)"), ("z", "Z up (raw ModelNet)")):
-            action = self._action(up_menu, text, lambda _=False, u=up: self.session.set_up(u), checkable=True)
-            group.addAction(action)
-            self._up_actions[up] = action
+        self._size_actions = self._choices(view_menu.addMenu("Point &size"), [(s, f"{s} px") for s in _POINT_SIZES],
+                                           self._set_point_size)
+        self._style_actions = self._choices(view_menu.addMenu("Points &as"), [(s, s.capitalize()) for s in CLOUD_STYLES],
+                                            self._set_style)
+        self._up_actions = self._choices(view_menu.addMenu("&Up axis"), [("y", "Y up (built-in, ShapeNet, PointNet h5)"),
+                                                                          ("z", "Z up (raw ModelNet)")], self.session.set_up)
         self._up_actions[self.session.up].setChecked(True)
-
-        theme_menu = view_menu.addMenu("&Theme")
-        group = QActionGroup(self)
-        self._theme_actions: dict[str, QAction] = {}
-        for theme in THEMES:
-            action = self._action(theme_menu, theme.capitalize(), lambda _=False, t=theme: self._set_theme(t), checkable=True)
-            group.addAction(action)
-            self._theme_actions[theme] = action
+        self._theme_actions = self._choices(view_menu.addMenu("&Theme"), [(t, t.capitalize()) for t in THEMES],
+                                            self._set_theme)
 
         self._antialias_action = self._action(view_menu, "Smooth &edges (anti-aliasing)",
                                               lambda on: self.viewport.set_antialiasing(on), checkable=True)
         view_menu.aboutToShow.connect(lambda: self._antialias_action.setChecked(self.viewport.antialiasing))
 
         view_menu.addSeparator()
-        shows = view_menu.addMenu("Viewport &shows")
-        group = QActionGroup(self)
-        self._show_actions: dict[str, QAction] = {}
-        for k, name in enumerate(PANEL_NAMES, start=1):
-            action = self._action(shows, self.panels[name].title, lambda _=False, n=name: self.show_panel(n),
-                                  f"Ctrl+{k}", checkable=True)
-            group.addAction(action)
-            self._show_actions[name] = action
+        self._show_actions = self._choices(view_menu.addMenu("Viewport &shows"),
+                                           [(name, self.panels[name].title) for name in PANEL_NAMES], self.show_panel,
+                                           shortcuts=[f"Ctrl+{k}" for k in range(1, len(PANEL_NAMES) + 1)])
         panels = view_menu.addMenu("&Panels")
         for name in PANEL_NAMES:
             panels.addAction(self.docks[name].toggleViewAction())
 
         help_menu = menus.addMenu("&Help")
-        self._action(help_menu, "&Keyboard shortcuts", self._show_shortcuts, QKeySequence.StandardKey.HelpContents)
-        self._action(help_menu, "&About vaeviewer", self._show_about)
+        self._action(help_menu, "&Keyboard shortcuts", lambda: show_shortcuts(self), QKeySequence.StandardKey.HelpContents)
+        self._action(help_menu, "&About vaeviewer", lambda: show_about(self))
 
     def _set_point_size(self, size: float) -> None:
         self.viewport.set_point_size(size)
@@ -499,31 +472,15 @@ class MainWindow(QMainWindow):
         self.viewport.set_theme(theme)
         self._theme_actions[theme].setChecked(True)
 
-    def _ask_open_data(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open data set", self._last_folder(), _DATA_FILTER)
+    def _ask(self, title: str, then: Any, file_filter: str | None = None, save: bool = False) -> None:
+        """Ask for a file (a folder without ``file_filter``) and give its path to ``then``; nothing if cancelled."""
+        if file_filter is None:
+            path = QFileDialog.getExistingDirectory(self, title, self._last_folder())
+        else:
+            ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
+            path, _ = ask(self, title, self._last_folder(), file_filter)
         if path:
-            self.open_data(path)
-
-    def _ask_open_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open data folder", self._last_folder())
-        if path:
-            self.open_data(path)
-
-    def _ask_open_checkpoint(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open checkpoint", self._last_folder(),
-                                              "Checkpoints (*.pt *.pth *.ckpt);;All files (*)")
-        if path:
-            self.open_checkpoint(path)
-
-    def _ask_save_checkpoint(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save checkpoint as", self._last_folder(), "Checkpoints (*.pt)")
-        if path:
-            self.save_checkpoint_as(path)
-
-    def _ask_screenshot(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", self._last_folder(), "PNG pictures (*.png)")
-        if path:
-            self.save_screenshot(path)
+            then(path)
 
     def _export_animation(self) -> None:
         self.show_panel("interpolation")
@@ -531,27 +488,6 @@ class MainWindow(QMainWindow):
         opener = getattr(panel, "open_export_dialog", None)
         if callable(opener):
             opener()
-
-    def _show_shortcuts(self) -> None:
-        rows = "".join(f"<tr><td><b>{keys}</b></td><td>&nbsp;&nbsp;{what}</td></tr>" for keys, what in SHORTCUTS)
-        box = QMessageBox(QMessageBox.Icon.NoIcon, "Keyboard shortcuts", f"<table>{rows}</table>",
-                          QMessageBox.StandardButton.Close, self)
-        box.setObjectName("shortcuts_dialog")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-
-    def _show_about(self) -> None:
-        import torch  # already loaded with the model
-
-        text = (
-            f"<b>vaeviewer {__version__}</b><br>Train, inspect and interpolate point-cloud variational "
-            "autoencoders (PointNet encoder, fully connected decoder, Chamfer + KL loss).<br><br>"
-            f"PyTorch {torch.__version__} · Qt {_qt_version()} · VTK {_vtk_version()}"
-        )
-        box = QMessageBox(QMessageBox.Icon.Information, "About vaeviewer", text, QMessageBox.StandardButton.Close, self)
-        box.setObjectName("about_dialog")
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
 
     # ---- settings and recent files ------------------------------------------------------------
 
@@ -649,16 +585,3 @@ def _device_text(model: Any) -> str:
     if device.type == "cuda":
         return f"GPU: {torch.cuda.get_device_name(device)}"
     return f"CPU, {torch.get_num_threads()} threads"
-
-
-def _qt_version() -> str:
-    from PySide6 import __version__ as version
-
-    return version
-
-
-def _vtk_version() -> str:
-    from vtkmodules.vtkCommonCore import vtkVersion
-
-    return vtkVersion.GetVTKVersion()
-

@@ -20,16 +20,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from vaeviewer.render.scene import (
-    CAMERA_DIRECTIONS,
-    CLOUD_STYLES,
-    UP_AXES,
-    CloudLayer,
-    PaneLayout,
-    ScenePane,
-    aim_camera,
-    is_software_renderer,
-)
+from vaeviewer.render import scene
+from vaeviewer.render.scene import CloudLayer
 
 __all__ = ["Pane", "Viewport", "THEMES"]
 
@@ -87,7 +79,7 @@ class Viewport(QWidget):
             plotter.enable_parallel_projection()
         # One camera for both panes: turning the input turns the reconstruction with it.
         plotter.link_views()
-        self._panes = [ScenePane(plotter.renderers[k], PaneLayout.for_window()) for k in (0, 1)]
+        self._panes = [scene.ScenePane(plotter.renderers[k], scene.PaneLayout.for_window()) for k in (0, 1)]
         self._apply_theme()
         self._layout_panes(1)
         self.reset_camera()
@@ -101,7 +93,7 @@ class Viewport(QWidget):
 
     def set_style(self, style: str) -> None:
         """Draw points as shaded ``spheres`` or flat ``points``."""
-        if style not in CLOUD_STYLES:
+        if style not in scene.CLOUD_STYLES:
             raise ValueError(f"unknown style {style!r}")
         self._style = style
         self._redraw()
@@ -136,7 +128,7 @@ class Viewport(QWidget):
 
     def set_up(self, up: str) -> None:
         """Set the clouds' up axis and put the camera back on the current preset."""
-        if up not in UP_AXES:
+        if up not in scene.UP_AXES:
             raise ValueError(f"up axis must be 'y' or 'z', got {up!r}")
         self._up = up
         self.reset_camera()
@@ -148,7 +140,7 @@ class Viewport(QWidget):
 
     def set_view(self, view: str) -> None:
         """Move the camera to a preset (``isometric``, ``front``, ``side``, ``top``)."""
-        if view not in CAMERA_DIRECTIONS:
+        if view not in scene.CAMERA_DIRECTIONS:
             raise ValueError(f"unknown view {view!r}")
         self._view = view
         self.reset_camera()
@@ -157,7 +149,7 @@ class Viewport(QWidget):
         """Put the shared camera on the current preset, framing the unit sphere."""
         if self.interactor is None:
             return
-        aim_camera(self._panes[0].renderer.GetActiveCamera(), self._view, self._up, zoom=self._fit())
+        scene.aim_camera(self._panes[0].renderer.GetActiveCamera(), self._view, self._up, zoom=self._fit())
         self._fitted = self._fit()
         for pane in self._panes:
             pane.renderer.ResetCameraClippingRange()
@@ -220,14 +212,14 @@ class Viewport(QWidget):
         if len(panes) != self._pane_count:
             self._layout_panes(len(panes))
         self._panes_shown = panes
-        for scene, pane in zip(self._panes, panes):
-            scene.show([self._styled(layer) for layer in pane.layers], pane.caption, pane.footer)
+        for drawn, pane in zip(self._panes, panes):
+            drawn.show([self._styled(layer) for layer in pane.layers], pane.caption, pane.footer)
         if len(panes) == 1:
             self._panes[1].show([])
         self._render()
 
     @property
-    def scene_panes(self) -> tuple[ScenePane, ...]:
+    def scene_panes(self) -> tuple[scene.ScenePane, ...]:
         """The scene of each pane (left, right): its actors, texts and colour bar; empty once shut down."""
         return tuple(self._panes)
 
@@ -290,7 +282,7 @@ class Viewport(QWidget):
             return  # no render on a hidden or closed window; showing it renders
         if self._antialiasing is None:
             self.interactor.render()  # the OpenGL context exists from the first render on
-            self._antialiasing = not is_software_renderer(self.interactor.ren_win.ReportCapabilities() or "")
+            self._antialiasing = not scene.is_software_renderer(self.interactor.ren_win.ReportCapabilities() or "")
             self.interactor.ren_win.SetMultiSamples(4 if self._antialiasing else 0)
         self.interactor.render()
         self.frames_drawn += 1

@@ -50,16 +50,5 @@ class LatentClassifier(nn.Module):
         self.layers = nn.Sequential(*layers)
 
     def forward(self, z: Tensor) -> Tensor:
-        """Class log-probabilities of latent codes.
-
-        Parameters
-        ----------
-        z : torch.Tensor
-            Latent codes, shape (B, D).
-
-        Returns
-        -------
-        torch.Tensor
-            Log-probabilities (``log_softmax`` of the logits), shape (B, C).
-        """
+        """Class log-probabilities (``log_softmax`` of the logits), (B, C), of latent codes ``z``, (B, D)."""
         return F.log_softmax(self.layers(z), dim=-1)

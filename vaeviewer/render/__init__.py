@@ -13,14 +13,8 @@ from vaeviewer.render.figures import (
     save_png,
     shape_grid_image,
 )
-from vaeviewer.render.offscreen import (
-    CAMERA_DIRECTIONS,
-    CLOUD_STYLES,
-    UP_AXES,
-    CloudLayer,
-    OffscreenRenderer,
-    configure_headless,
-)
+from vaeviewer.render.offscreen import OffscreenRenderer, configure_headless
+from vaeviewer.render.scene import CAMERA_DIRECTIONS, CLOUD_STYLES, UP_AXES, CloudLayer
 from vaeviewer.render.thumbnails import (
     THUMBNAIL_STYLE_VERSION,
     ThumbnailCache,

@@ -21,7 +21,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from vaeviewer.render.figures import INPUT_GREY, RECONSTRUCTION_GREEN
-from vaeviewer.render.offscreen import CloudLayer, OffscreenRenderer
+from vaeviewer.render.offscreen import OffscreenRenderer
+from vaeviewer.render.scene import CloudLayer
 
 __all__ = ["LAYOUTS", "animation_size", "interpolation_frames", "playback_order"]
 

@@ -15,7 +15,8 @@ import numpy as np
 
 from vaeviewer.files import atomic_write
 from vaeviewer.render.colors import ERROR_CMAP, ERROR_TITLE, INPUT_GREY, RECONSTRUCTION_GREEN
-from vaeviewer.render.offscreen import CloudLayer, OffscreenRenderer
+from vaeviewer.render.offscreen import OffscreenRenderer
+from vaeviewer.render.scene import CloudLayer
 
 __all__ = [
     "COMPARISON_MODES",
@@ -113,7 +114,7 @@ def comparison_image(
         default the 99th percentile of both errors, so that one stray point does not
         turn the rest dark; give the same value to compare several pictures.
     view : str
-        Camera preset, see :data:`~vaeviewer.render.offscreen.CAMERA_DIRECTIONS`.
+        Camera preset, see :data:`~vaeviewer.render.scene.CAMERA_DIRECTIONS`.
 
     Returns
     -------

@@ -25,33 +25,16 @@ import numpy as np
 
 from vaeviewer.render.scene import (
     CAMERA_DIRECTIONS,
-    CLOUD_STYLES,
-    PARALLEL_SCALE,
     UP_AXES,
     CloudLayer,
     PaneLayout,
     ScenePane,
     aim_camera,
-    camera_pose,
     is_software_renderer,
     rgb,
-    style_scalar_bar,
 )
 
-__all__ = [
-    "CAMERA_DIRECTIONS",
-    "CLOUD_STYLES",
-    "PARALLEL_SCALE",
-    "UP_AXES",
-    "CloudLayer",
-    "camera_pose",
-    "OffscreenRenderer",
-    "configure_headless",
-    "is_software_renderer",
-    "open_renderers",
-    "rgb",
-    "style_scalar_bar",
-]
+__all__ = ["OffscreenRenderer", "configure_headless", "open_renderers"]
 
 def configure_headless() -> None:
     """Make VTK render through EGL when there is no X or Wayland display.

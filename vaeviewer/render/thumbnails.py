@@ -23,7 +23,8 @@ import numpy as np
 
 from vaeviewer.files import atomic_write, remove_quietly
 from vaeviewer.render.colors import INPUT_GREY
-from vaeviewer.render.offscreen import UP_AXES, CloudLayer, OffscreenRenderer
+from vaeviewer.render.offscreen import OffscreenRenderer
+from vaeviewer.render.scene import UP_AXES, CloudLayer
 
 __all__ = [
     "THUMBNAIL_STYLE_VERSION",

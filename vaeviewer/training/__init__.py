@@ -16,18 +16,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from vaeviewer.tasks import TaskControl
-from vaeviewer.training.events import (
-    CheckpointSaved,
-    EpochEnded,
-    PreviewReady,
-    RunFinished,
-    RunPaused,
-    RunResumed,
-    RunStarted,
-    StepEnded,
-    TrainingEvent,
-    ValidationEnded,
-)
+from vaeviewer.training import events
+from vaeviewer.training.events import *  # noqa: F403  (the events, listed once: in events.__all__)
 from vaeviewer.training.history import HISTORY_COLUMNS, History
 from vaeviewer.training.settings import TrainSettings
 
@@ -76,14 +66,5 @@ __all__ = [
     "HISTORY_COLUMNS",
     "CloudScores",
     "score_clouds",
-    "TrainingEvent",
-    "RunStarted",
-    "StepEnded",
-    "ValidationEnded",
-    "EpochEnded",
-    "CheckpointSaved",
-    "PreviewReady",
-    "RunPaused",
-    "RunResumed",
-    "RunFinished",
+    *events.__all__,
 ]

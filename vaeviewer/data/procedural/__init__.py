@@ -8,22 +8,7 @@ point clouds. Y is up, shapes stand on their lowest point, and face +Z.
 Only numpy is needed.
 """
 
-from vaeviewer.data.procedural.generator import (
-    SHAPE_CLASSES,
-    SHAPE_GENERATORS,
-    build_shape,
-    generate_builtin_dataset,
-    generate_shape,
-    sample_shape,
-    shape_rng,
-)
+from vaeviewer.data.procedural import generator
+from vaeviewer.data.procedural.generator import *  # noqa: F403  (listed once: in generator.__all__)
 
-__all__ = [
-    "SHAPE_CLASSES",
-    "SHAPE_GENERATORS",
-    "build_shape",
-    "generate_builtin_dataset",
-    "generate_shape",
-    "sample_shape",
-    "shape_rng",
-]
+__all__ = generator.__all__

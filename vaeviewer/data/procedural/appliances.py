@@ -3,6 +3,9 @@
 Y is up, shapes stand on ``y = 0`` and face +Z (a desk lamp reaches towards
 +Z, a monitor's screen looks towards +Z). Sizes are in metres; clouds are
 scaled to the unit sphere afterwards.
+
+Each ``generate_<class>(rng)`` draws every random choice from ``rng`` (a
+``numpy.random.Generator``) and returns the shape as an :class:`~.assembly.Assembly`.
 """
 
 from __future__ import annotations
@@ -131,15 +134,6 @@ def generate_lamp(rng: np.random.Generator) -> Assembly:
 
     Style choices: kind of lamp; cone, drum or dome shade of varying size;
     disc or tripod base; arm lengths and angles; body profile.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     kind = str(rng.choice(("desk", "floor", "table", "arc"), p=(0.3, 0.3, 0.25, 0.15)))
     builders = {"desk": _desk_lamp, "floor": _floor_lamp, "table": _table_lamp, "arc": _arc_lamp}
@@ -172,15 +166,6 @@ def generate_monitor(rng: np.random.Generator) -> Assembly:
     Style choices: aspect ratio (4:3 to 21:9); flat or curved panel; a
     housing bulge behind it; a neck on a plate, a disc or V-shaped feet, or
     two feet at its ends; or a deep CRT body.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     if rng.random() < 0.12:
         return _crt(rng)

@@ -2,6 +2,9 @@
 
 Y is up, shapes stand on ``y = 0`` and face +Z (a bed's head is at -Z).
 Sizes are in metres; clouds are scaled to the unit sphere afterwards.
+
+Each ``generate_<class>(rng)`` draws every random choice from ``rng`` (a
+``numpy.random.Generator``) and returns the shape as an :class:`~.assembly.Assembly`.
 """
 
 from __future__ import annotations
@@ -50,15 +53,6 @@ def generate_table(rng: np.random.Generator) -> Assembly:
     or round legs, with or without an apron; a turned pedestal on a disc or
     on 3-4 feet; two trestle ends joined by a stretcher; height from coffee
     table to high table.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     shape = Assembly()
     top_shape = str(rng.choice(("rect", "round", "oval"), p=(0.5, 0.3, 0.2)))
@@ -138,15 +132,6 @@ def generate_bed(rng: np.random.Generator) -> Assembly:
     on legs; a panel, slatted or padded headboard of varying height, or none;
     an optional footboard; one or two pillows; an optional blanket over the
     foot end.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     shape = Assembly()
     width = rng.uniform(0.9, 1.9)

@@ -102,14 +102,7 @@ def build_shape(class_name: str, rng: np.random.Generator) -> Assembly:
 
 
 def generate_shape(class_name: str, rng: np.random.Generator) -> Mesh:
-    """One random triangle mesh of a class, Y up, standing on ``y = 0``, front towards +Z.
-
-    Parameters
-    ----------
-    class_name : str
-        One of :data:`SHAPE_CLASSES`.
-    rng : numpy.random.Generator
-        Source of every random choice.
+    """One random triangle mesh of a class (the parts of :func:`build_shape` joined), Y up, on ``y = 0``, front to +Z.
 
     Returns
     -------

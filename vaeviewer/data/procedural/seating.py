@@ -4,6 +4,9 @@ Each generator draws its proportions and a few style choices from ``rng`` and
 returns an :class:`~.assembly.Assembly` standing on ``y = 0``, Y up, its front
 towards +Z (so a back rest lies at -Z). Sizes are in metres, to keep the
 proportions honest; clouds are scaled to the unit sphere afterwards.
+
+Each ``generate_<class>(rng)`` draws every random choice from ``rng`` (a
+``numpy.random.Generator``) and returns the shape as an :class:`~.assembly.Assembly`.
 """
 
 from __future__ import annotations
@@ -126,15 +129,6 @@ def generate_chair(rng: np.random.Generator) -> Assembly:
     casters, or sled runners; a solid, padded, slatted or railed back of
     varying height and tilt; a board or a padded seat; arm rests on posts or
     as side panels.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     shape = Assembly()
     width = rng.uniform(0.42, 0.6)
@@ -180,15 +174,6 @@ def generate_bench(rng: np.random.Generator) -> Assembly:
     Style choices: solid or slatted seat; four (six when long) legs, two
     panel ends or a pair of tubular A-frames; an optional slatted, railed or
     solid back, with optional arm rests.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     shape = Assembly()
     length = rng.uniform(1.1, 2.0)
@@ -253,15 +238,6 @@ def generate_sofa(rng: np.random.Generator) -> Assembly:
     Style choices: number of seats; box, rolled, slim or no arms; separate
     back cushions or one long one; short legs or a skirt to the floor;
     seat depth, arm and back heights.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     shape = Assembly()
     seats = int(rng.choice((1, 2, 3), p=(0.2, 0.4, 0.4)))

@@ -2,6 +2,9 @@
 
 Y is up, the nose points towards +Z and the wings span X. The fuselage is
 1 long; clouds are scaled to the unit sphere afterwards.
+
+Each ``generate_<class>(rng)`` draws every random choice from ``rng`` (a
+``numpy.random.Generator``) and returns the shape as an :class:`~.assembly.Assembly`.
 """
 
 from __future__ import annotations
@@ -92,15 +95,6 @@ def generate_airplane(rng: np.random.Generator) -> Assembly:
     (high straight wing, propeller); a fighter (pointed nose, delta-like
     wing, one or two fins). Continuous: span, sweep, taper, dihedral,
     fuselage girth, tail size.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     kind = str(rng.choice(("airliner", "bizjet", "light", "fighter"), p=(0.4, 0.2, 0.2, 0.2)))
     fighter = kind == "fighter"

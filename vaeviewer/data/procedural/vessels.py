@@ -3,6 +3,9 @@
 Both stand on ``y = 0`` with Y up; a mug's handle points towards +X. Sizes
 are relative (a bottle is 1 tall); clouds are scaled to the unit sphere
 afterwards, so only proportions matter.
+
+Each ``generate_<class>(rng)`` draws every random choice from ``rng`` (a
+``numpy.random.Generator``) and returns the shape as an :class:`~.assembly.Assembly`.
 """
 
 from __future__ import annotations
@@ -40,15 +43,6 @@ def generate_bottle(rng: np.random.Generator) -> Assembly:
     Style choices: straight, waisted, barrel or tapered body, or a round
     flask; a shoulder that is domed, conical or concave (continuously, by the
     exponent of its curve); neck width and length; a lip ring or a screw cap.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     radius = rng.uniform(0.1, 0.22)
     neck_radius = radius * rng.uniform(0.22, 0.45)
@@ -96,15 +90,6 @@ def generate_mug(rng: np.random.Generator) -> Assembly:
     Style choices: height-to-width ratio; straight, tapered or bellied wall;
     a round handle (an arc of a torus), a D-shaped or a tall ear handle, with
     a round or flat section.
-
-    Parameters
-    ----------
-    rng : numpy.random.Generator
-        Source of every random choice.
-
-    Returns
-    -------
-    Assembly
     """
     radius = 0.5
     height = 2.0 * radius * rng.uniform(0.75, 1.4)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
@@ -51,6 +52,24 @@ class Panel(QWidget):
         self.session = session
         self.viewport = viewport
         self._active = False
+        self._listening: list[tuple[Any, Callable[..., Any]]] = []
+
+    def listen(self, *subscriptions: tuple[Any, Callable[..., Any]]) -> None:
+        """Connect session events to this panel's callbacks: (event, callback) pairs.
+
+        :meth:`stop_listening` disconnects them all; the session may outlive the
+        window (a test's, an embedding application's), and its events must not
+        keep the panel alive or call it once it is closed.
+        """
+        for event, callback in subscriptions:
+            event.connect(callback)
+            self._listening.append((event, callback))
+
+    def stop_listening(self) -> None:
+        """Disconnect every event :meth:`listen` connected (calling it twice is harmless)."""
+        subscriptions, self._listening = self._listening, []
+        for event, callback in subscriptions:
+            event.disconnect(callback)
 
     @property
     def active(self) -> bool:

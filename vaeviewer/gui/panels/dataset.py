@@ -36,7 +36,7 @@ from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.panels.thumbnail_model import THUMBNAIL_SIZE, ShapeListModel, ThumbnailLoader
 from vaeviewer.gui.viewport import Pane, Viewport
 from vaeviewer.render.colors import INPUT_GREY
-from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.render.scene import CloudLayer
 from vaeviewer.workflows.session import ViewerSession
 
 __all__ = ["DatasetPanel"]
@@ -112,11 +112,8 @@ class DatasetPanel(Panel):
         self.view.verticalScrollBar().rangeChanged.connect(self._schedule_retain)
 
         events = session.events
-        events.dataset.connect(self._on_dataset)
-        events.split.connect(self._on_split)
-        events.selection.connect(self._on_selection)
-        events.pair.connect(self._on_pair)
-        events.up.connect(self._on_up)
+        self.listen((events.dataset, self._on_dataset), (events.split, self._on_split),
+                    (events.selection, self._on_selection), (events.pair, self._on_pair), (events.up, self._on_up))
         self._on_dataset()
 
     # ---- widgets ----------------------------------------------------------------------------
@@ -494,12 +491,7 @@ class DatasetPanel(Panel):
 
     def shutdown(self) -> None:
         """Stop the timers and the thumbnail worker, release the thumbnail renderer."""
-        events = self.session.events
-        events.dataset.disconnect(self._on_dataset)
-        events.split.disconnect(self._on_split)
-        events.selection.disconnect(self._on_selection)
-        events.pair.disconnect(self._on_pair)
-        events.up.disconnect(self._on_up)
+        self.stop_listening()
         self._search_timer.stop()
         self._retain_timer.stop()
         self._keep_visible.stop()

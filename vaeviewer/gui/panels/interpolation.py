@@ -39,7 +39,7 @@ from vaeviewer.gui.export_dialog import ExportDialog
 from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.viewport import Pane, Viewport
 from vaeviewer.render.colors import RECONSTRUCTION_GREEN
-from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.render.scene import CloudLayer
 from vaeviewer.workflows.interpolate import INTERPOLATION_METHODS, Interpolation, interpolate
 from vaeviewer.workflows.session import ViewerSession
 
@@ -57,11 +57,7 @@ _REFRESH_DELAY_MS = 120
 class InterpolationPanel(Panel):
     """Choose shapes A and B, decode the latent path between them and play it in the viewport.
 
-    Parameters
-    ----------
-    session : ViewerSession
-    viewport : Viewport
-    parent : QWidget, optional
+    Built like every :class:`~vaeviewer.gui.panels.base.Panel`, from the session and the viewport.
 
     Signals
     -------
@@ -117,11 +113,9 @@ class InterpolationPanel(Panel):
 
         self._build()
         events = session.events
-        events.pair.connect(self._on_pair)
-        events.model.connect(self._on_source_changed)
-        events.dataset.connect(self._on_source_changed)
-        events.split.connect(self._on_source_changed)
-        events.selection.connect(self._on_selection)
+        self.listen((events.pair, self._on_pair), (events.model, self._on_source_changed),
+                    (events.dataset, self._on_source_changed), (events.split, self._on_source_changed),
+                    (events.selection, self._on_selection))
         self._show_pair()
         self._on_selection(session.selection)
         self._show_frame_label()
@@ -495,9 +489,4 @@ class InterpolationPanel(Panel):
         if self._export_dialog is not None:
             self._export_dialog.shutdown()
             self._export_dialog.hide()
-        events = self.session.events
-        events.pair.disconnect(self._on_pair)
-        events.model.disconnect(self._on_source_changed)
-        events.dataset.disconnect(self._on_source_changed)
-        events.split.disconnect(self._on_source_changed)
-        events.selection.disconnect(self._on_selection)
+        self.stop_listening()

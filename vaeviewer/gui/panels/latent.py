@@ -34,7 +34,7 @@ from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.viewport import Pane, Viewport
 from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import INPUT_GREY
-from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.render.scene import CloudLayer
 from vaeviewer.tasks import TaskControl
 from vaeviewer.workflows.latent_map import (
     PROJECTION_METHODS,
@@ -120,11 +120,7 @@ class _Rings(pg.ScatterPlotItem):
 class LatentMapPanel(Panel):
     """A 2-D map (PCA or t-SNE) of the latent means of the split's shapes, coloured by class.
 
-    Parameters
-    ----------
-    session : ViewerSession
-    viewport : Viewport
-    parent : QWidget, optional
+    Built like every :class:`~vaeviewer.gui.panels.base.Panel`, from the session and the viewport.
 
     Notes
     -----
@@ -150,8 +146,10 @@ class LatentMapPanel(Panel):
         self._hovered = -1
         self._closed = False
         self._build()
-        for event, callback in self._subscriptions():
-            event.connect(callback)
+        events = session.events
+        self.listen((events.dataset, self._on_inputs_changed), (events.split, self._on_inputs_changed),
+                    (events.model, self._on_inputs_changed), (events.selection, self._on_selection),
+                    (events.pair, self._on_pair))
         self._update_buttons()
         self._set_info(self._missing_input() or "Compute the map to see the shapes' latent means.")
 
@@ -238,8 +236,7 @@ class LatentMapPanel(Panel):
         if self._closed:
             return
         self._closed = True
-        for event, callback in self._subscriptions():
-            event.disconnect(callback)
+        self.stop_listening()
         self._cancel_map()
         self._tasks.shutdown()
         self._context_menu.close()
@@ -337,16 +334,6 @@ class LatentMapPanel(Panel):
             action = QAction(text, self._context_menu)
             action.triggered.connect(lambda _checked=False, slot=slot: self._on_context_action(slot))
             self._context_menu.addAction(action)
-
-    def _subscriptions(self) -> list[tuple[Any, Any]]:
-        events = self.session.events
-        return [
-            (events.dataset, self._on_inputs_changed),
-            (events.split, self._on_inputs_changed),
-            (events.model, self._on_inputs_changed),
-            (events.selection, self._on_selection),
-            (events.pair, self._on_pair),
-        ]
 
     # ---- computing ----------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from vaeviewer.errors import VaeviewerError
 from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.viewport import Pane, Viewport
 from vaeviewer.render.colors import ERROR_CMAP, ERROR_TITLE, INPUT_GREY, RECONSTRUCTION_GREEN
-from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.render.scene import CloudLayer
 from vaeviewer.workflows.reconstruct import PosteriorSamples, Reconstruction, reconstruct_shape, sample_posterior
 from vaeviewer.workflows.session import ViewerSession
 
@@ -93,11 +93,7 @@ def _chamfer_values(values: np.ndarray, most: int) -> str:
 class ReconstructionPanel(Panel):
     """Input against reconstruction for the session's chosen shape.
 
-    Parameters
-    ----------
-    session : ViewerSession
-    viewport : Viewport
-    parent : QWidget, optional
+    Built like every :class:`~vaeviewer.gui.panels.base.Panel`, from the session and the viewport.
 
     Attributes
     ----------
@@ -132,10 +128,8 @@ class ReconstructionPanel(Panel):
         self._shortcuts = self._install_shortcuts()
 
         events = session.events
-        events.selection.connect(self._on_selection)
-        events.model.connect(self._on_source)
-        events.split.connect(self._on_source)
-        events.dataset.connect(self._on_source)
+        self.listen((events.selection, self._on_selection), (events.model, self._on_source),
+                    (events.split, self._on_source), (events.dataset, self._on_source))
         self._update_labels()
 
     # ---- widgets ------------------------------------------------------------------------------
@@ -328,10 +322,7 @@ class ReconstructionPanel(Panel):
 
     def shutdown(self) -> None:
         """Stop following the session and take the shortcuts off the viewport."""
-        events = self.session.events
-        events.selection.disconnect(self._on_selection)
-        for event in (events.model, events.split, events.dataset):
-            event.disconnect(self._on_source)
+        self.stop_listening()
         from shiboken6 import Shiboken
 
         # The viewport may outlive the panel (or be gone already): leave no shortcut of ours on it.

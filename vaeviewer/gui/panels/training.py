@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -26,12 +27,9 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QTabWidget,
@@ -41,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from vaeviewer.errors import OptionError, VaeviewerError
 from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.panels.checkpoint_list import CheckpointList
 from vaeviewer.gui.panels.training_form import SettingsForm
 from vaeviewer.gui.panels.training_plots import (
     RunRecord,
@@ -50,7 +49,7 @@ from vaeviewer.gui.panels.training_plots import (
 from vaeviewer.gui.viewport import Pane, Viewport
 from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
-from vaeviewer.render.offscreen import CloudLayer
+from vaeviewer.render.scene import CloudLayer
 from vaeviewer.training import (
     CheckpointSaved,
     History,
@@ -159,8 +158,7 @@ class TrainingPanel(Panel):
         self._reload_timer.setInterval(300)
         self._reload_timer.timeout.connect(self._reload_followed)
 
-        self.session.events.dataset.connect(self._on_dataset)
-        self.session.events.model.connect(self._list_gpus)
+        self.listen((self.session.events.dataset, self._on_dataset), (self.session.events.model, self._list_gpus))
         self._on_dataset()
         if self.session.model is not None:
             self._list_gpus()
@@ -217,24 +215,14 @@ class TrainingPanel(Panel):
             row.addWidget(button)
         return row
 
-    def _build_checkpoints(self) -> QGroupBox:
-        box = QGroupBox("Checkpoints")
-        layout = QVBoxLayout(box)
-        self.checkpoint_list = QListWidget()
-        self.checkpoint_list.setMaximumHeight(90)
-        self.checkpoint_list.itemSelectionChanged.connect(self._update_buttons)
-        self.checkpoint_list.itemDoubleClicked.connect(lambda item: self.load_checkpoint(item.data(Qt.ItemDataRole.UserRole)))
-        layout.addWidget(self.checkpoint_list)
-        row = QHBoxLayout()
-        self.load_button = QPushButton("Load into viewer")
-        self.load_button.clicked.connect(lambda: self.load_checkpoint())
+    def _build_checkpoints(self) -> CheckpointList:
+        self.checkpoints = CheckpointList()
+        self.checkpoints.load_requested.connect(self.load_checkpoint)
         self.open_run_button = QPushButton("Open run…")
         self.open_run_button.setToolTip("Follow a run folder written by another process (the command line, torchrun)")
         self.open_run_button.clicked.connect(self._browse_run)
-        row.addWidget(self.load_button)
-        row.addWidget(self.open_run_button)
-        layout.addLayout(row)
-        return box
+        self.checkpoints.row.addWidget(self.open_run_button)
+        return self.checkpoints
 
     # ---- state ------------------------------------------------------------------------------
 
@@ -266,7 +254,6 @@ class TrainingPanel(Panel):
         self.form.setEnabled(state == "idle")
         self.form.set_resuming(self.resume_check.isChecked())
         self.open_run_button.setEnabled(state == "idle")
-        self.load_button.setEnabled(self.checkpoint_list.currentItem() is not None)
 
     # ---- the form ---------------------------------------------------------------------------
 
@@ -322,12 +309,15 @@ class TrainingPanel(Panel):
             return None
 
     def _browse_folder(self) -> None:
+        self._choose_folder("Output folder of the run", self._folder_chosen)
+
+    def _choose_folder(self, title: str, chosen: Callable[[str], None]) -> None:
         # Not modal-blocking: the dialog reports its choice through a signal.
-        dialog = QFileDialog(self, "Output folder of the run", str(Path(self.out_edit.text()).parent))
+        dialog = QFileDialog(self, title, str(Path(self.out_edit.text()).parent))
         dialog.setFileMode(QFileDialog.FileMode.Directory)
         dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(self._folder_chosen)
+        dialog.fileSelected.connect(chosen)
         dialog.open()
 
     def _folder_chosen(self, path: str) -> None:
@@ -504,46 +494,17 @@ class TrainingPanel(Panel):
     # ---- checkpoints and run folders --------------------------------------------------------
 
     def _list_checkpoints(self, folder: Path) -> None:
-        """List the checkpoints in ``folder``: last.pt and best.pt first, then any other."""
-        selected = self.checkpoint_list.currentItem()
-        selected_path = selected.data(Qt.ItemDataRole.UserRole) if selected is not None else None
-        try:
-            files = [p for p in folder.glob("*.pt") if not p.name.startswith(".") and p.is_file()]
-        except OSError:
-            files = []
-        order = {"last.pt": 0, "best.pt": 1}
-        files.sort(key=lambda p: (order.get(p.name, 2), p.name))
-        self.checkpoint_list.blockSignals(True)
-        self.checkpoint_list.clear()
-        for path in files:
-            info = self.record.checkpoints.get(str(path))
-            if info is not None:
-                text = f"{path.name} · epoch {info.epoch}, step {info.global_step}"
-            else:
-                try:
-                    text = f"{path.name} · {time.strftime('%Y-%m-%d %H:%M', time.localtime(path.stat().st_mtime))}"
-                except OSError:
-                    continue
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, str(path))
-            item.setToolTip(str(path))
-            self.checkpoint_list.addItem(item)
-            if str(path) == selected_path or (selected_path is None and self.checkpoint_list.count() == 1):
-                self.checkpoint_list.setCurrentItem(item)
-        self.checkpoint_list.blockSignals(False)
-        self._update_buttons()
+        self.checkpoints.show_folder(folder, self.record.checkpoints)
 
     def checkpoint_paths(self) -> list[str]:
         """The checkpoint files listed, in order."""
-        return [self.checkpoint_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.checkpoint_list.count())]
+        return self.checkpoints.paths()
 
     def load_checkpoint(self, path: str | None = None) -> None:
         """Open ``path`` (the selected checkpoint by default) as the session's model."""
+        path = path or self.checkpoints.selected()
         if path is None:
-            item = self.checkpoint_list.currentItem()
-            if item is None:
-                return
-            path = item.data(Qt.ItemDataRole.UserRole)
+            return
         try:
             self.session.open_checkpoint(path)
         except VaeviewerError as error:
@@ -552,12 +513,7 @@ class TrainingPanel(Panel):
         self.status.emit(f"Loaded {path} into the viewer")
 
     def _browse_run(self) -> None:
-        dialog = QFileDialog(self, "Open a run folder", str(Path(self.out_edit.text()).parent))
-        dialog.setFileMode(QFileDialog.FileMode.Directory)
-        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.fileSelected.connect(self.follow_run)
-        dialog.open()
+        self._choose_folder("Open a run folder", self.follow_run)
 
     def follow_run(self, path: str | Path) -> None:
         """Show the run in folder ``path`` (written by this or another process) and follow it.
@@ -630,5 +586,4 @@ class TrainingPanel(Panel):
         self._tasks.shutdown(finish=True)
         self._refresh_timer.stop()
         self._stop_following()
-        self.session.events.dataset.disconnect(self._on_dataset)
-        self.session.events.model.disconnect(self._list_gpus)
+        self.stop_listening()
