@@ -368,6 +368,12 @@ def startup(suite: Suite) -> None:
         fps = _median(runs, "fps")
         suite.add(f"Interpolation playback in the window, {runs[0]['points']} points (asked for 120/s)",
                   f"{fps:.0f} frames/s", "—", "—", "≥ 30 frames/s", fps >= 30, [_machine_load()])
+    if suite.wanted("responsive"):
+        runs = suite.window_probe(["training", str(suite.temp / "training.ini"), str(suite.temp / "responsive-run")], 1)
+        busy, gap = runs[0]["longest_busy_s"], runs[0]["longest_gap_s"]
+        suite.add("Window during a training run: the GUI thread's longest work between two 10 ms ticks "
+                  "(wall-clock gap in brackets)", f"{1000 * busy:.0f} ms ({1000 * gap:.0f} ms)", "—", "—",
+                  "≤ 100 ms (≤ 150 ms)", busy <= 0.1 and gap <= 0.15, [_machine_load()])
 
 
 _MAKE_CHECKPOINT = """

@@ -113,12 +113,80 @@ def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     return {"fps": fps, "points": points, "renderer": renderer}
 
 
+def training_responsiveness(settings_file: str, run_dir: str) -> dict:
+    """How long the event loop goes without a turn while the Training panel runs a tiny model (previews each step).
+
+    A 10 ms timer ticks from the run's first step until its fourth step and a preview
+    are drawn: the longest wall-clock gap between two ticks, and the most CPU time
+    the GUI thread spent between two (work done on the event loop, which other
+    processes on the machine do not inflate).
+    """
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from vaeviewer.gui.main_window import MainWindow
+    from vaeviewer.workflows.session import ViewerSession
+
+    app = QApplication([sys.argv[0]])
+    session = ViewerSession()
+    session.open_data("builtin")
+    session.open_checkpoint(None)
+    window = MainWindow(session, QSettings(settings_file, QSettings.Format.IniFormat))
+    window.resize(1280, 800)
+    window.show()
+    window.show_panel("training")
+    panel = window.panels["training"]
+    form = panel.form
+    form.input("epochs").setValue(2)
+    form.input("batch_size").setValue(8)
+    form.input("lr").setText("1e-3")
+    form.input("num_points").setCurrentText("128")
+    form.input("latent_dim").setValue(16)
+    form.input("max_shapes").setValue(16)
+    form.input("device").setCurrentText("cpu")
+    form.input("preview_every_steps").setValue(1)
+    panel.out_edit.setText(run_dir)
+    gaps = {"last": None, "longest": 0.0, "busy": 0.0}
+
+    def tick() -> None:
+        now, busy = time.perf_counter(), time.thread_time()
+        if gaps["last"] is not None:
+            gaps["longest"] = max(gaps["longest"], now - gaps["last"][0])
+            gaps["busy"] = max(gaps["busy"], busy - gaps["last"][1])
+        gaps["last"] = (now, busy)
+
+    def wait_until(condition, limit_s: float = 300.0) -> None:
+        began = time.monotonic()
+        while not condition():
+            if time.monotonic() - began > limit_s:
+                raise RuntimeError("the run did not get that far")
+            loop = QEventLoop()
+            QTimer.singleShot(10, loop.quit)
+            loop.exec()
+
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(tick)
+    panel.start()
+    # From the first step on: the first run in a process also imports modules on its worker thread.
+    wait_until(lambda: panel.record.global_step >= 1)
+    timer.start()
+    wait_until(lambda: panel.record.global_step >= 4 and panel.preview_shown is not None)
+    timer.stop()
+    window.close()
+    app.processEvents()
+    session.close()
+    return {"longest_gap_s": gaps["longest"], "longest_busy_s": gaps["busy"]}
+
+
 if __name__ == "__main__":
     name, launched, *args = sys.argv[1:]
     if name == "startup":
         print(json.dumps(startup(float(launched), args[0])))
     elif name == "playback":
         print(json.dumps(playback(args[0], args[1])))
+    elif name == "training":
+        print(json.dumps(training_responsiveness(args[0], args[1])))
     else:
         raise SystemExit(f"unknown probe {name}")
     sys.stdout.flush()

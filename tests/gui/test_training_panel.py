@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 
 from tests.gui.pixels import _greenish, _greyish, _pixels
 from vaeviewer.gui.panels.training import TrainingPanel
@@ -62,46 +60,10 @@ def is_event(kind):
     return lambda event: isinstance(event, kind)
 
 
-class GapMeter:
-    """The longest time between ticks of a 10 ms timer: how long the event loop was blocked.
-
-    Also the most CPU time the GUI thread spent between two ticks: work done *on* the
-    event loop, which a loaded machine does not inflate (a wall-clock gap also grows
-    when other processes take the cores, as on a shared test machine).
-    """
-
-    def __init__(self, parent) -> None:
-        self.timer = QTimer(parent)
-        self.timer.setInterval(10)
-        self.timer.timeout.connect(self._tick)
-        self.last = None
-        self.longest = 0.0
-        self.longest_busy = 0.0
-
-    def _tick(self) -> None:
-        now, busy = time.perf_counter(), time.thread_time()
-        if self.last is not None:
-            self.longest = max(self.longest, now - self.last[0])
-            self.longest_busy = max(self.longest_busy, busy - self.last[1])
-        self.last = (now, busy)
-
-    def start(self) -> None:
-        self.timer.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
-
-
-def has_a_spare_core() -> bool:
-    """Whether the machine (this test's own run included) leaves a core idle for the event loop."""
-    return os.getloadavg()[0] < (os.cpu_count() or 1) - 1
-
-
 def test_start_pause_resume_stop_and_resume_the_run(qtbot, panel, viewport, tmp_path):
     out = tmp_path / "run"
     fill_form(panel, out, epochs=50)
     panel.set_active(True)
-    meter = GapMeter(panel)
 
     with qtbot.waitSignal(panel.run_event, timeout=RUN_TIMEOUT_MS, check_params_cb=is_event(RunStarted)):
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
@@ -110,12 +72,8 @@ def test_start_pause_resume_stop_and_resume_the_run(qtbot, panel, viewport, tmp_
         assert panel.stop_button.isEnabled() and not panel.resume_button.isEnabled()
         assert not panel.form.input("epochs").isEnabled()
     qtbot.waitUntil(lambda: panel.record.global_step >= 1, timeout=RUN_TIMEOUT_MS)
-    # Responsiveness over several steps, an epoch's end (validation, checkpoints) and previews drawn:
-    # measured from the first step on, because the first run in a process also imports modules
-    # on its worker thread, which holds the interpreter lock in bursts.
-    meter.start()
-    qtbot.waitUntil(lambda: panel.record.global_step >= 4 and panel._preview_drawn is not None, timeout=RUN_TIMEOUT_MS)
-    meter.stop()
+    # How long the event loop goes without a turn during a run is a benchmark (benchmarks/window.py, "responsive").
+    qtbot.waitUntil(lambda: panel.record.global_step >= 4 and panel.preview_shown is not None, timeout=RUN_TIMEOUT_MS)
 
     with qtbot.waitSignal(panel.run_event, timeout=RUN_TIMEOUT_MS, check_params_cb=is_event(RunPaused)) as paused:
         qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
@@ -133,8 +91,8 @@ def test_start_pause_resume_stop_and_resume_the_run(qtbot, panel, viewport, tmp_
     qtbot.waitUntil(lambda: panel.record.global_step > steps + 1, timeout=RUN_TIMEOUT_MS)
 
     # The preview of the fixed shape: grey input on the left, green reconstruction on the right.
-    qtbot.waitUntil(lambda: panel._preview_drawn is not None, timeout=RUN_TIMEOUT_MS)
-    preview = panel._preview_drawn
+    qtbot.waitUntil(lambda: panel.preview_shown is not None, timeout=RUN_TIMEOUT_MS)
+    preview = panel.preview_shown
     assert isinstance(preview, PreviewReady) and preview.input_points.shape == (128, 3)
     pixels = _pixels(viewport.image())
     half = pixels.shape[1] // 2
@@ -159,15 +117,6 @@ def test_start_pause_resume_stop_and_resume_the_run(qtbot, panel, viewport, tmp_
     stopped = load_checkpoint(out / "last.pt")
     assert stopped.global_step == finished.global_step
     assert str(out / "last.pt") in panel.checkpoint_paths()
-    # The event loop was never blocked for long (GUI updates included). The panel's own work between
-    # two ticks is measured in CPU time, which other processes do not inflate; the wall-clock gap
-    # only where a core is left over for the window (on a 2-core machine the run itself takes both).
-    print(f"longest gap between 10 ms ticks during the run: {1000 * meter.longest:.0f} ms; the GUI thread "
-          f"worked at most {1000 * meter.longest_busy:.0f} ms between two ticks; load {os.getloadavg()[0]:.1f}")
-    assert meter.longest_busy < 0.1, f"the GUI thread worked {1000 * meter.longest_busy:.0f} ms without a break"
-    if has_a_spare_core():
-        assert meter.longest < 0.15, f"the event loop stalled for {1000 * meter.longest:.0f} ms"
-
     # The stopped run is offered for resuming, and Start continues it where it stopped.
     assert panel.resume_check.isChecked()
     assert not panel.form.input("num_points").isEnabled()  # fixed by the run

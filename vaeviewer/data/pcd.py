@@ -143,53 +143,18 @@ def _parse_compressed(path: Path, header: _Header, body: bytes) -> np.ndarray:
 
 
 def lzf_decompress(data: bytes, size: int) -> bytes:
-    """Decompress LZF data (liblzf's format, used by PCD's ``binary_compressed``).
+    """Decompress LZF data (liblzf's format, used by PCD's ``binary_compressed``) to exactly ``size`` bytes.
 
-    Parameters
-    ----------
-    data : bytes
-        The compressed stream.
-    size : int
-        The exact size of the decompressed data.
-
-    Returns
-    -------
-    bytes
-        ``size`` bytes. Raises ``ValueError`` on a corrupt stream.
+    liblzf itself, through python-neo-lzf. Raises ``ValueError`` on a corrupt
+    stream or one that does not decompress to ``size`` bytes.
     """
-    out = bytearray()
-    position = 0
-    while position < len(data):
-        control = data[position]
-        position += 1
-        if control < 32:  # a run of control + 1 literal bytes
-            length = control + 1
-            if position + length > len(data):
-                raise ValueError("literal run past the end of the stream")
-            out += data[position : position + length]
-            position += length
-        else:  # a back reference: copy length bytes from distance back
-            length = control >> 5
-            if length == 7:
-                if position >= len(data):
-                    raise ValueError("back reference past the end of the stream")
-                length += data[position]
-                position += 1
-            if position >= len(data):
-                raise ValueError("back reference past the end of the stream")
-            distance = ((control & 0x1F) << 8) + data[position] + 1
-            position += 1
-            length += 2
-            start = len(out) - distance
-            if start < 0:
-                raise ValueError("back reference before the start of the data")
-            chunk = out[start : start + length]
-            # An overlapping reference repeats the last `distance` bytes.
-            out += (chunk * (length // len(chunk) + 1))[:length]
-        if len(out) > size:
-            raise ValueError(f"decompresses to more than the declared {size} bytes")
-    if len(out) != size:
-        raise ValueError(f"decompresses to {len(out)} bytes, {size} declared")
+    import lzf
+
+    if size == 0:
+        return b""
+    out = lzf.decompress(bytes(data), size)  # None: the stream does not fit ``size`` bytes
+    if out is None or len(out) != size:
+        raise ValueError(f"does not decompress to the declared {size} bytes")
     return bytes(out)
 
 

@@ -10,12 +10,11 @@ right-click (or the buttons below the map) makes it an end of the interpolation.
 
 from __future__ import annotations
 
-import colorsys
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from vaeviewer.errors import VaeviewerError
 from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.panels.latent_plot import UNKNOWN_COLOR, MapScatter, Rings, class_colors
 from vaeviewer.gui.viewport import Pane, Viewport
 from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import INPUT_GREY
@@ -48,19 +48,6 @@ from vaeviewer.workflows.session import ViewerSession
 
 __all__ = ["LatentMapPanel", "class_colors"]
 
-# Matplotlib's qualitative palettes, copied so that the map needs no matplotlib.
-_TAB10 = (
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-)
-_TAB20 = (
-    "#1f77b4", "#aec7e8", "#ff7f0e", "#ffbb78", "#2ca02c", "#98df8a", "#d62728", "#ff9896",
-    "#9467bd", "#c5b0d5", "#8c564b", "#c49c94", "#e377c2", "#f7b6d2", "#7f7f7f", "#c7c7c7",
-    "#bcbd22", "#dbdb8d", "#17becf", "#9edae5",
-)
-#: Colour of shapes without a class.
-_UNKNOWN_COLOR = "#b0b0b0"
-
 # Dots, in pixels; the rings that mark the chosen shapes are drawn around them.
 _DOT_SIZE = 7
 _SELECTION_RING = 15
@@ -72,49 +59,6 @@ _LEGEND_SPACING = 12
 # Shapes encoded between two progress events (and two checks of the stop flag).
 _BATCH_SIZE = 32
 
-
-def class_colors(count: int) -> list[QColor]:
-    """``count`` colours that tell classes apart: tab10 up to 10, tab20 up to 20, then spread hues.
-
-    Beyond 20 classes no palette keeps every pair apart; hues stepped by the
-    golden angle, in three lightness bands, keep neighbouring class indices
-    far apart (in the spirit of Glasbey's palettes).
-    """
-    if count <= 10:
-        return [QColor(c) for c in _TAB10[:count]]
-    if count <= 20:
-        return [QColor(c) for c in _TAB20[:count]]
-    colors = []
-    for k in range(count):
-        hue = (k * 0.618033988749895) % 1.0
-        lightness = (0.45, 0.62, 0.32)[k % 3]
-        red, green, blue = colorsys.hls_to_rgb(hue, lightness, 0.75)
-        colors.append(QColor.fromRgbF(red, green, blue))
-    return colors
-
-
-class _MapScatter(pg.ScatterPlotItem):
-    """The dots of the map; a right-click on a dot asks for its menu instead of the plot's."""
-
-    #: Split index of the dot under a right-click, and where on the screen it was.
-    context_requested = Signal(int, QPointF)
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        if ev.button() == Qt.MouseButton.RightButton:
-            points = self.pointsAt(ev.pos())
-            if len(points):
-                ev.accept()
-                self.context_requested.emit(int(points[0].data()), ev.screenPos())
-                return
-        super().mouseClickEvent(ev)
-
-
-class _Rings(pg.ScatterPlotItem):
-    """Rings drawn over the dots to mark chosen shapes; clicks go through them to the dots."""
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        # pyqtgraph's scene ignores acceptedMouseButtons(): a ring would take the click.
-        ev.ignore()
 
 
 class LatentMapPanel(Panel):
@@ -144,6 +88,7 @@ class LatentMapPanel(Panel):
         self._task: Task | None = None  # the map under way; stopped ones wind down in the runner
         self._failed = False  # the last automatic attempt failed: wait for the Compute button
         self._hovered = -1
+        self._ringed: dict[str, int] = {}
         self._closed = False
         self._build()
         events = session.events
@@ -194,10 +139,10 @@ class LatentMapPanel(Panel):
 
         self._task = self._tasks.start(work, stop=control.stop, on_item=self._on_item, on_failed=self._on_failed,
                                        on_done=self._on_done)
-        self._progress.setRange(0, max(len(split), 1) if encoded is None else 0)
-        self._progress.setValue(0)
-        self._progress.setFormat("encoding %v of %m shapes" if encoded is None else "")
-        self._progress.show()
+        self.progress.setRange(0, max(len(split), 1) if encoded is None else 0)
+        self.progress.setValue(0)
+        self.progress.setFormat("encoding %v of %m shapes" if encoded is None else "")
+        self.progress.show()
         self._set_info(f"{'Projecting' if encoded is not None else 'Encoding'} {len(split)} shapes of {split.name}…")
         self._update_buttons()
 
@@ -239,7 +184,48 @@ class LatentMapPanel(Panel):
         self.stop_listening()
         self._cancel_map()
         self._tasks.shutdown()
-        self._context_menu.close()
+        self.context_menu.close()
+
+    # ---- what the map shows (for scripts and tests) ---------------------------------------------
+
+    def dots(self) -> list[tuple[int, str]]:
+        """The map's dots in drawing order: (shape index in the split, colour as ``#rrggbb``)."""
+        return [(int(point.data()), point.brush().color().name()) for point in self._scatter.points()]
+
+    def dot_position(self, index: int) -> QPoint | None:
+        """Where shape ``index``'s dot is drawn, in pixels of ``plot.viewport()`` (where the mouse goes); None if absent."""
+        position = self._position(index)
+        if position is None:
+            return None
+        self.plot.getPlotItem().getViewBox().updateMatrix()  # the range on screen, even before the next paint
+        return self.plot.mapFromScene(self._scatter.mapToScene(QPointF(*position)))
+
+    def dots_at(self, index: int) -> int:
+        """How many dots lie where shape ``index``'s dot is (1: it alone, so a click there picks it)."""
+        position = self._position(index)
+        return 0 if position is None else len(self._scatter.pointsAt(QPointF(*position)))
+
+    def legend(self) -> list[str]:
+        """The class names of the legend, in order."""
+        return [label.text for _sample, label in self._legend.items]
+
+    def axis_labels(self) -> tuple[str, str]:
+        """The labels of the horizontal and the vertical axis."""
+        plot_item = self.plot.getPlotItem()
+        return plot_item.getAxis("bottom").labelText, plot_item.getAxis("left").labelText
+
+    def hover_text(self) -> str:
+        """The tip beside the dot under the mouse; empty when none shows."""
+        return self._hover_text.toPlainText() if self._hover_text.isVisible() else ""
+
+    def rings(self) -> dict[str, int]:
+        """The shapes ringed on the map: ``selection``, ``a`` and ``b``, those that have a dot."""
+        return dict(self._ringed)
+
+    @property
+    def context_shape(self) -> int:
+        """The shape whose dot was right-clicked last (-1: none yet)."""
+        return self._context_index
 
     # ---- building -----------------------------------------------------------------------------
 
@@ -253,40 +239,40 @@ class LatentMapPanel(Panel):
             "t-SNE takes seconds (a few for 1,000 shapes)."
         )
         self._method.currentIndexChanged.connect(self._on_method_changed)
-        self._compute = QPushButton("Compute")
-        self._compute.clicked.connect(self._on_compute_clicked)
+        self.compute_button = QPushButton("Compute")
+        self.compute_button.clicked.connect(self._on_compute_clicked)
         top = QHBoxLayout()
         top.addWidget(QLabel("Projection"))
         top.addWidget(self._method)
         top.addStretch(1)
-        top.addWidget(self._compute)
+        top.addWidget(self.compute_button)
 
-        self._progress = QProgressBar()
-        self._progress.setTextVisible(True)
-        self._progress.hide()
-        self._info = QLabel()
-        self._info.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.info_label = QLabel()
+        self.info_label.setWordWrap(True)
 
-        self._plot = pg.PlotWidget(background="w")
-        self._plot.setMinimumSize(260, 240)
-        self._plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        plot_item = self._plot.getPlotItem()
+        self.plot = pg.PlotWidget(background="w")
+        self.plot.setMinimumSize(260, 240)
+        self.plot.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        plot_item = self.plot.getPlotItem()
         plot_item.setAspectLocked(True)
         plot_item.setMenuEnabled(False)
         # pyqtgraph makes the plot's options menu without a parent; whether it is deleted with the plot then
         # hangs on the order in which the garbage collector frees the plot's Python side (seen: left alive
         # after the window closed). A child of the plot goes with it.
-        plot_item.ctrlMenu.setParent(self._plot, plot_item.ctrlMenu.windowFlags())
+        plot_item.ctrlMenu.setParent(self.plot, plot_item.ctrlMenu.windowFlags())
         plot_item.hideButtons()
         for side in ("left", "bottom"):
             axis = plot_item.getAxis(side)
             axis.setPen(pg.mkPen("#555555"))
             axis.setTextPen(pg.mkPen("#333333"))
-        self._scatter = _MapScatter(size=_DOT_SIZE, pen=pg.mkPen(0, 0, 0, 70, width=0.6), hoverable=True, tip=None)
+        self._scatter = MapScatter(size=_DOT_SIZE, pen=pg.mkPen(0, 0, 0, 70, width=0.6), hoverable=True, tip=None)
         self._scatter.sigClicked.connect(self._on_points_clicked)
         self._scatter.sigHovered.connect(self._on_points_hovered)
         self._scatter.context_requested.connect(self._show_context_menu)
-        self._marks = _Rings(pxMode=True)
+        self._marks = Rings(pxMode=True)
         # A to the upper left of its ring, B to the upper right: both stay readable on one shape.
         self._pair_labels = {
             "a": pg.TextItem("A", color="#111111", anchor=(1.3, 1.1)),
@@ -310,30 +296,30 @@ class LatentMapPanel(Panel):
         self._legend_samples: list[pg.ScatterPlotItem] = []
 
         self._point_label = QLabel()
-        self._use_a = QPushButton("Use as A")
-        self._use_b = QPushButton("Use as B")
-        self._use_a.setToolTip("Make the selected shape the start of the interpolation")
-        self._use_b.setToolTip("Make the selected shape the end of the interpolation")
-        self._use_a.clicked.connect(lambda: self._use_as("a", self.session.selection))
-        self._use_b.clicked.connect(lambda: self._use_as("b", self.session.selection))
+        self.use_a_button = QPushButton("Use as A")
+        self.use_b_button = QPushButton("Use as B")
+        self.use_a_button.setToolTip("Make the selected shape the start of the interpolation")
+        self.use_b_button.setToolTip("Make the selected shape the end of the interpolation")
+        self.use_a_button.clicked.connect(lambda: self._use_as("a", self.session.selection))
+        self.use_b_button.clicked.connect(lambda: self._use_as("b", self.session.selection))
         bottom = QHBoxLayout()
         bottom.addWidget(self._point_label, 1)
-        bottom.addWidget(self._use_a)
-        bottom.addWidget(self._use_b)
+        bottom.addWidget(self.use_a_button)
+        bottom.addWidget(self.use_b_button)
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addWidget(self._progress)
-        layout.addWidget(self._info)
-        layout.addWidget(self._plot, 1)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.info_label)
+        layout.addWidget(self.plot, 1)
         layout.addLayout(bottom)
 
-        self._context_menu = QMenu(self)
+        self.context_menu = QMenu(self)
         self._context_index = -1
         for text, slot in (("Show", None), ("Use as A", "a"), ("Use as B", "b")):
-            action = QAction(text, self._context_menu)
+            action = QAction(text, self.context_menu)
             action.triggered.connect(lambda _checked=False, slot=slot: self._on_context_action(slot))
-            self._context_menu.addAction(action)
+            self.context_menu.addAction(action)
 
     # ---- computing ----------------------------------------------------------------------------
 
@@ -362,19 +348,19 @@ class LatentMapPanel(Panel):
         if self._task is not None:
             self._task.cancel()
             self._task = None
-        self._progress.hide()
+        self.progress.hide()
         self._update_buttons()
 
     def _on_item(self, item: Any) -> None:
         if isinstance(item, EncodeProgress):
-            self._progress.setRange(0, max(item.total, 1))
-            self._progress.setValue(item.done)
+            self.progress.setRange(0, max(item.total, 1))
+            self.progress.setValue(item.done)
         elif isinstance(item, EncodedSplit):
             self._encoded = item
         elif isinstance(item, ProjectionStarted):
             if item.method == "tsne":
-                self._progress.setRange(0, 0)  # t-SNE reports no progress: a busy bar
-                self._progress.setFormat("")
+                self.progress.setRange(0, 0)  # t-SNE reports no progress: a busy bar
+                self.progress.setFormat("")
                 self._set_info(f"t-SNE of {item.shapes} shapes (a few seconds)…")
         elif isinstance(item, LatentMap):
             self._maps[item.method] = item
@@ -388,7 +374,7 @@ class LatentMapPanel(Panel):
 
     def _on_done(self) -> None:
         self._task = None
-        self._progress.hide()
+        self.progress.hide()
         self._update_buttons()
 
     def _on_compute_clicked(self) -> None:
@@ -425,6 +411,7 @@ class LatentMapPanel(Panel):
         self._rows = np.zeros(0, dtype=np.int64)
         self._scatter.setData([])
         self._marks.setData([])
+        self._ringed = {}
         for label in self._pair_labels.values():
             label.hide()
         self._hover_text.hide()
@@ -438,7 +425,7 @@ class LatentMapPanel(Panel):
         names = tuple(self.session.split.class_names) if self.session.split is not None else ()
         colors = class_colors(len(names))
         brushes = [QBrush(color) for color in colors]
-        unknown = QBrush(QColor(_UNKNOWN_COLOR))
+        unknown = QBrush(QColor(UNKNOWN_COLOR))
         labels = encoded.labels
         point_brushes = [brushes[k] if 0 <= k < len(brushes) else unknown for k in labels.tolist()]
         self._shown = shown
@@ -459,7 +446,7 @@ class LatentMapPanel(Panel):
             self._legend_samples.append(sample)
             self._legend.addItem(sample, name)
         self._fit_legend()
-        plot_item = self._plot.getPlotItem()
+        plot_item = self.plot.getPlotItem()
         if shown.method == "pca":
             first, second = (shown.explained + (0.0, 0.0))[:2]
             plot_item.setLabel("bottom", f"PC 1 ({first:.0%} of variance)")
@@ -486,7 +473,7 @@ class LatentMapPanel(Panel):
         widest = max(label.item.boundingRect().width() for _sample, label in self._legend.items)
         # A sample is 20 px wide; the layout's margins add about 10 more.
         entry = 20 + widest + 10 + _LEGEND_SPACING
-        available = self._plot.width() - self._plot.getPlotItem().getAxis("left").width() - 10
+        available = self.plot.width() - self.plot.getPlotItem().getAxis("left").width() - 10
         columns = int(max(1, min(len(self._legend.items), available // entry)))
         if columns != self._legend.columnCount:
             self._legend.setColumnCount(columns)
@@ -514,6 +501,8 @@ class LatentMapPanel(Panel):
             spots.append({"pos": position, "size": _SELECTION_RING, "symbol": "o", "brush": None,
                           "pen": pg.mkPen("#e0115f", width=2.5)})
         self._marks.setData(spots)
+        ringed = {"a": pair.get("a", -1), "b": pair.get("b", -1), "selection": self.session.selection}
+        self._ringed = {role: index for role, index in ringed.items() if self._position(index) is not None}
 
     def _position(self, index: int) -> tuple[float, float] | None:
         if self._shown is None or not 0 <= index < len(self._rows) or self._rows[index] < 0:
@@ -522,14 +511,14 @@ class LatentMapPanel(Panel):
         return float(x), float(y)
 
     def _set_info(self, text: str) -> None:
-        self._info.setText(text)
+        self.info_label.setText(text)
 
     def _update_buttons(self) -> None:
-        self._compute.setText("Stop" if self._task is not None else "Compute")
-        self._compute.setEnabled(self._task is not None or not self._missing_input())
+        self.compute_button.setText("Stop" if self._task is not None else "Compute")
+        self.compute_button.setEnabled(self._task is not None or not self._missing_input())
         has_selection = self.session.split is not None and self.session.selection >= 0
-        self._use_a.setEnabled(has_selection)
-        self._use_b.setEnabled(has_selection)
+        self.use_a_button.setEnabled(has_selection)
+        self.use_b_button.setEnabled(has_selection)
 
     # ---- the user -----------------------------------------------------------------------------
 
@@ -558,8 +547,8 @@ class LatentMapPanel(Panel):
 
     def _show_context_menu(self, index: int, screen_position: QPointF) -> None:
         self._context_index = index
-        self._context_menu.actions()[0].setText(f"Show {self.session.shape_label(index)}")
-        self._context_menu.popup(screen_position.toPoint())
+        self.context_menu.actions()[0].setText(f"Show {self.session.shape_label(index)}")
+        self.context_menu.popup(screen_position.toPoint())
 
     def _on_context_action(self, slot: str | None) -> None:
         index = self._context_index

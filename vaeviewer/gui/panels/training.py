@@ -237,6 +237,11 @@ class TrainingPanel(Panel):
         return self._task is not None
 
     @property
+    def preview_shown(self) -> PreviewReady | None:
+        """The run's latest preview drawn in the viewport (None before the first)."""
+        return self._preview_drawn
+
+    @property
     def followed_run(self) -> Path | None:
         """The run folder followed on disk, if any."""
         return self._followed
