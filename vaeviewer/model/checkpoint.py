@@ -28,6 +28,7 @@ from torch import Tensor
 from vaeviewer.errors import CheckpointError
 from vaeviewer.files import atomic_write, remove_quietly
 from vaeviewer.model.config import ModelConfig
+from vaeviewer.model.original import looks_original, original_state
 from vaeviewer.model.safe_load import one_line_reason, read_untrusted_torch_file
 from vaeviewer.model.vae import PointCloudVAE
 
@@ -272,7 +273,20 @@ def _field(payload: dict, key: str, kinds: tuple[type, ...], source: Path,
     return value
 
 
+def _from_original(payload: Any, source: Path) -> Checkpoint:
+    """An original-work file as a checkpoint of vaeviewer's model (see :mod:`vaeviewer.model.original`)."""
+    try:
+        config, model_state, record = original_state(payload)
+    except ValueError as exc:
+        raise CheckpointError(source, f"a model of the original work that vaeviewer cannot represent: {exc}") from None
+    epoch = record.get("epoch")
+    return Checkpoint(config=config, model_state=model_state, epoch=int(epoch) + 1 if isinstance(epoch, int) else 0,
+                      extra=record, source=str(source))
+
+
 def _from_payload(payload: Any, source: Path) -> Checkpoint:
+    if looks_original(payload) and not (isinstance(payload, dict) and "format" in payload):
+        return _from_original(payload, source)
     if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
         hint = " (it looks like a bare state_dict)" if _looks_like_state_dict(payload) else ""
         raise CheckpointError(source, f"not a vaeviewer checkpoint{hint}")

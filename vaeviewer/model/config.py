@@ -25,6 +25,9 @@ class ModelConfig:
         the seed assumed 0.2. Sampling "from the prior" uses it too.
     classifier_dropout : float
         Dropout probability in the latent classifier.
+    decoder_widths : tuple of int
+        Widths of the decoder's hidden layers; (256, 512, 1024) as the seed describes it. The
+        original work's code has one more, (128, 256, 512, 1024), and its models open with that.
     """
 
     num_points: int = 2048
@@ -32,6 +35,7 @@ class ModelConfig:
     num_classes: int = 0
     prior_std: float = 0.2
     classifier_dropout: float = 0.3
+    decoder_widths: tuple[int, ...] = (256, 512, 1024)
 
     def __post_init__(self) -> None:
         if not isinstance(self.num_points, int) or self.num_points < 16:
@@ -42,12 +46,22 @@ class ModelConfig:
             raise ValueError(f"num_classes must be >= 0, got {self.num_classes!r}")
         if not (self.prior_std > 0):
             raise ValueError(f"prior_std must be > 0, got {self.prior_std!r}")
+        widths = self.decoder_widths
+        if not isinstance(widths, tuple) or not widths or not all(type(w) is int and w >= 1 for w in widths):
+            raise ValueError(f"decoder_widths must be a non-empty tuple of positive integers, got {widths!r}")
         if not (0.0 <= self.classifier_dropout < 1.0):
             raise ValueError(f"classifier_dropout must be in [0, 1), got {self.classifier_dropout!r}")
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the config as a dict of plain Python values (safe for ``weights_only`` loading)."""
-        return asdict(self)
+        """Return the config as a dict of plain Python values (safe for ``weights_only`` loading).
+
+        The decoder's widths are left out when they are the default, so that files of the
+        usual architecture stay readable by versions that predate the setting.
+        """
+        values = asdict(self)
+        if self.decoder_widths == ModelConfig.decoder_widths:
+            del values["decoder_widths"]
+        return values
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> ModelConfig:
@@ -56,4 +70,6 @@ class ModelConfig:
         unknown = set(values) - known
         if unknown:
             raise ValueError(f"unknown model settings: {', '.join(sorted(unknown))}")
+        if isinstance(values.get("decoder_widths"), list):
+            values = {**values, "decoder_widths": tuple(values["decoder_widths"])}
         return cls(**values)

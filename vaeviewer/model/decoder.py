@@ -11,7 +11,7 @@ DECODER_WIDTHS: tuple[int, ...] = (256, 512, 1024)
 
 
 class PointDecoder(nn.Module):
-    """Multilayer perceptron D-256-512-1024-(3 num_points) with ReLU between layers.
+    """Multilayer perceptron D-256-512-1024-(3 num_points) with ReLU between layers (other hidden widths on request).
 
     The last layer has no activation: coordinates may be negative. Its weight
     matrix (1024 x 3 num_points) holds most of the model's parameters.
@@ -22,23 +22,25 @@ class PointDecoder(nn.Module):
         Size of the latent code (D).
     num_points : int
         Points per decoded cloud (N).
+    widths : tuple of int
+        The hidden layers' widths (:data:`DECODER_WIDTHS` by default).
 
     Attributes
     ----------
     hidden : torch.nn.Sequential
         The hidden layers with their ReLUs.
     out : torch.nn.Linear
-        The output layer 1024 -> 3 N.
+        The output layer (last hidden width) -> 3 N.
     num_points : int
         Points per decoded cloud.
     """
 
-    def __init__(self, latent_dim: int, num_points: int) -> None:
+    def __init__(self, latent_dim: int, num_points: int, widths: tuple[int, ...] = DECODER_WIDTHS) -> None:
         super().__init__()
         self.num_points = num_points
         layers: list[nn.Module] = []
         in_features = latent_dim
-        for width in DECODER_WIDTHS:
+        for width in widths:
             layers += [nn.Linear(in_features, width), nn.ReLU(inplace=True)]
             in_features = width
         self.hidden = nn.Sequential(*layers)

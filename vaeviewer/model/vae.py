@@ -79,7 +79,7 @@ class PointCloudVAE(nn.Module):
         super().__init__()
         self.config = config
         self.encoder = PointNetEncoder(config.latent_dim)
-        self.decoder = PointDecoder(config.latent_dim, config.num_points)
+        self.decoder = PointDecoder(config.latent_dim, config.num_points, config.decoder_widths)
         self.classifier: LatentClassifier | None = None
         if config.num_classes > 0:
             self.classifier = LatentClassifier(
