@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from vaeviewer.data.arrays import NumpyArraySet, is_array_folder, is_cloud_array
 from vaeviewer.data.dataset import ShapeSet
 from vaeviewer.data.file_tree import FileTreeSet, SingleFileSet
 from vaeviewer.data.pointnet_h5 import PointNetH5Set
@@ -60,10 +61,14 @@ def open_dataset(path: str | Path) -> ShapeSet:
             is_pointnet = _is_pointnet_folder(path)
         except OSError as error:
             raise DataFileError(path, f"cannot list the folder: {error.strerror or error}") from None
-        return PointNetH5Set(path) if is_pointnet else FileTreeSet(path)
+        if is_pointnet:
+            return PointNetH5Set(path)
+        return NumpyArraySet(path) if is_array_folder(path) else FileTreeSet(path)
     suffix = path.suffix.lower()
     if suffix in _H5_SUFFIXES:
         return PointNetH5Set(path)
+    if suffix == ".npy" and is_cloud_array(path):
+        return NumpyArraySet(path)
     if suffix in SHAPE_FILE_EXTENSIONS:
         return SingleFileSet(path)
     shown = suffix or "(no extension)"

@@ -59,8 +59,8 @@ def _shape_stem(entry: str) -> str:
 
 
 @dataclass
-class _Shard:
-    """One open .h5 file of a split."""
+class Shard:
+    """One array of clouds a split reads rows from: an open .h5 file's ``data`` (or a memory-mapped .npy)."""
 
     path: Path
     file: h5py.File
@@ -72,7 +72,7 @@ class _Shard:
         return int(self.data.shape[0])
 
 
-def _open_shard(path: Path, num_classes: int | None, warnings: list[str]) -> _Shard:
+def _open_shard(path: Path, num_classes: int | None, warnings: list[str]) -> Shard:
     if not path.is_file():
         raise DataFileError(path, "no such file" if not path.exists() else "is a folder, not a file")
     if not h5py.is_hdf5(path):
@@ -88,7 +88,7 @@ def _open_shard(path: Path, num_classes: int | None, warnings: list[str]) -> _Sh
         raise
 
 
-def _validated_shard(path: Path, handle: h5py.File, num_classes: int | None, warnings: list[str]) -> _Shard:
+def _validated_shard(path: Path, handle: h5py.File, num_classes: int | None, warnings: list[str]) -> Shard:
     data = handle.get("data")
     if not isinstance(data, h5py.Dataset):
         raise DataFileError(path, "has no 'data' dataset (expected PointNet's layout)")
@@ -119,7 +119,7 @@ def _validated_shard(path: Path, handle: h5py.File, num_classes: int | None, war
             row = int(np.argmax(outside))
             within = f"the {num_classes} classes of shape_names.txt" if num_classes is not None else "class indices"
             raise DataFileError(path, f"label {labels[row]} of shape {row} is outside {within}")
-    return _Shard(path, handle, data, labels, _read_id2file(path, n, warnings))
+    return Shard(path, handle, data, labels, _read_id2file(path, n, warnings))
 
 
 def _check_stored(path: Path, name: str, dataset: h5py.Dataset) -> None:
@@ -185,7 +185,7 @@ class PointNetH5Split(ShapeSplit):
     Made from the split's ``name``, the set's ``class_names`` and the split's open ``shards`` in order.
     """
 
-    def __init__(self, name: str, class_names: tuple[str, ...], shards: list[_Shard]) -> None:
+    def __init__(self, name: str, class_names: tuple[str, ...], shards: list[Shard]) -> None:
         self.name = name
         self.class_names = class_names
         self._shards = shards
@@ -201,14 +201,14 @@ class PointNetH5Split(ShapeSplit):
         """Class index of every shape, int64 (len,); -1 for a shard without labels."""
         return self._labels
 
-    def _position(self, index: int) -> tuple[_Shard, int]:
+    def _position(self, index: int) -> tuple[Shard, int]:
         """The shard holding shape ``index`` and the row there."""
         index = self._check_index(index)
         shard = int(np.searchsorted(self._ends, index, side="right"))
         start = int(self._ends[shard - 1]) if shard else 0
         return self._shards[shard], index - start
 
-    def _locate(self, index: int) -> tuple[_Shard, int]:
+    def _locate(self, index: int) -> tuple[Shard, int]:
         """Like :meth:`_position`, for reading: the shard must still be open."""
         shard, row = self._position(index)
         if not shard.file:  # h5py's own message would be "identifier is not of specified type"
@@ -323,13 +323,13 @@ class PointNetH5Set(ShapeSet):
         self.format = "pointnet-h5"
         self.warnings: list[str] = []
         self._splits: dict[str, PointNetH5Split] = {}
-        self._shards: list[_Shard] = []
+        self._shards: list[Shard] = []
         if not self.path.exists():
             raise DataFileError(self.path, "no such file or folder")
         folder = self.path if self.path.is_dir() else self.path.parent
         names_file = folder / "shape_names.txt"
         declared = _read_class_names(names_file) if names_file.is_file() else None
-        opened: dict[str, list[_Shard]] = {}
+        opened: dict[str, list[Shard]] = {}
         try:
             for split, files in self._layout(self.path).items():
                 opened[split] = []

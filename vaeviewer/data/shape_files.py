@@ -240,7 +240,7 @@ def _is_data_row(tokens: list[str]) -> bool:
     return True
 
 
-def _npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
+def npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
     """Shape, dtype and data offset of a .npy file, from its header alone."""
     with open(path, "rb") as stream:
         magic = stream.read(6)
@@ -261,12 +261,14 @@ def _npy_header(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
 
 
 def _read_npy(path: Path) -> np.ndarray:
-    shape, dtype, offset = _npy_header(path)
+    shape, dtype, offset = npy_header(path)
     if dtype.hasobject:
         # Loading an object array runs pickle, i.e. arbitrary code from the file.
         raise DataFileError(path, "refused: object arrays need pickle")
     if dtype.kind not in "fiu":
         raise DataFileError(path, f"array of {dtype} is not numeric coordinates")
+    if len(shape) == 3 and shape[0] == 1:
+        shape = shape[1:]  # one cloud in a batch of one: (1, N, 3)
     if len(shape) != 2 or shape[1] < 3:
         raise DataFileError(path, f"array shape {shape} is not (n, 3) or (n, >=3)")
     expected = int(np.prod(shape)) * dtype.itemsize
@@ -276,7 +278,7 @@ def _read_npy(path: Path) -> np.ndarray:
         array = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as error:
         raise DataFileError(path, f"cannot read .npy: {_short(error)}") from None
-    return np.asarray(array[:, :3], dtype=np.float64)
+    return np.asarray(array.reshape(shape)[:, :3], dtype=np.float64)
 
 
 def _checked_vertices(path: Path, vertices: np.ndarray) -> np.ndarray:
@@ -405,8 +407,8 @@ def peek_point_count(path: str | Path) -> int:
         if file_format == "pcd":
             return peek_pcd_point_count(path)
         if file_format == "npy":
-            shape = _npy_header(path)[0]
-            return int(shape[0]) if shape else 0
+            shape = npy_header(path)[0]
+            return int(shape[1]) if len(shape) == 3 and shape[0] == 1 else (int(shape[0]) if shape else 0)
         if file_format == "ply":
             with open(path, "rb") as stream:
                 return _ply_header(path, stream.read(_PLY_HEADER_BYTES)).count("vertex") or 0
