@@ -396,3 +396,25 @@ def test_real_large_off_reads_quickly(real_files: list[Path]) -> None:
     shape = read_shape_file(path)
     assert shape.vertices.shape == (44828, 3) and shape.faces.shape == (71101, 3)
     assert time.perf_counter() - start < 5.0  # about 0.2 s; a generous bound against pathologies
+
+
+def test_a_binary_ply_with_per_face_texture_coordinates_and_an_absent_texture_reads_as_stored(tmp_path: Path, capfd) -> None:
+    """As trimesh's own fuze.ply: a header naming a texture image that is not there, UVs per face corner."""
+    import struct
+
+    rng = np.random.default_rng(0)
+    vertices = rng.normal(size=(50, 3)).astype("<f4")
+    faces = rng.integers(0, 50, size=(80, 3))
+    head = ("ply\nformat binary_little_endian 1.0\ncomment TextureFile uv.jpg\n"
+            f"element vertex {len(vertices)}\nproperty float x\nproperty float y\nproperty float z\n"
+            f"element face {len(faces)}\nproperty list uchar int vertex_indices\nproperty list uchar float texcoord\n"
+            "end_header\n").encode()
+    body = vertices.tobytes() + b"".join(
+        struct.pack("<B3i", 3, *face) + struct.pack("<B6f", 6, *rng.random(6)) for face in faces)
+    path = write(tmp_path / "fuze.ply", head + body)
+    capfd.readouterr()
+    shape = read_shape_file(path)
+    out, err = capfd.readouterr()
+    assert "Traceback" not in err + out and "uv.jpg" not in err + out
+    np.testing.assert_array_equal(shape.vertices, vertices)  # as stored: not split per texture coordinate
+    assert shape.faces is not None and len(shape.faces) == 80

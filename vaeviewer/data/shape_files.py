@@ -172,7 +172,10 @@ def _read_with_trimesh(path: Path, file_type: str) -> tuple[np.ndarray, np.ndarr
     import trimesh  # 0.4 s to import: only when a PLY or OBJ is read
 
     try:
-        loaded = trimesh.load(path, file_type=file_type, process=False)
+        # No materials: only the geometry is used, and a texture image the header names may be absent
+        # (trimesh then logs a traceback). Not split per texture coordinate: the vertices stay as stored.
+        options = {"skip_materials": True, "fix_texture": False} if file_type == "ply" else {}
+        loaded = trimesh.load(path, file_type=file_type, process=False, **options)
         if isinstance(loaded, trimesh.Scene):
             # A multi-part OBJ (one part per material, even when the .mtl is missing).
             loaded = loaded.to_geometry() if loaded.geometry else None
