@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_and_data_options(p)
     p.add_argument("--index", type=int, required=True, metavar="I", help="shape index in the split")
     p.add_argument("--out", metavar="OUT.png", help="draw the input and its reconstruction into this image (see --mode)")
+    p.add_argument("--save-cloud", metavar="OUT.ply|.npy|.pcd|.xyz",
+                   help="write the reconstruction as a cloud, in the model's frame: the input centred on its mean "
+                   "and scaled to the unit sphere (the frame is also written in the file's header)")
     p.add_argument("--mode", choices=("overlay", "side", "error", "all"), default="all",
                    help="overlay: input (grey) under reconstruction (green); side: input | reconstruction; "
                    "error: both coloured by their squared distance to the other cloud (the two terms of the "
@@ -268,6 +271,10 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
         from vaeviewer.errors import OptionError
 
         raise OptionError(f"--error-max {args.error_max}: must be a squared distance > 0")
+    if args.save_cloud:
+        from vaeviewer.data.cloud_files import check_cloud_path
+
+        check_cloud_path(args.save_cloud)  # a wrong name fails before the model is loaded
     with open_dataset(args.data) as dataset:
         split = _split_of(dataset, args.split)
         if -len(split) <= args.index < len(split):
@@ -286,6 +293,13 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
             input_error=result.input_error, reconstruction_error=result.reconstruction_error, error_max=args.error_max,
         )
         save_png(image, args.out)
+    if args.save_cloud:
+        from vaeviewer.data.cloud_files import save_cloud
+
+        save_cloud(args.save_cloud, result.reconstruction,
+                   comment=f"vaeviewer reconstruction of {result.shape_name} ({result.split} #{result.index}) by "
+                   f"{checkpoint.source or args.checkpoint}\nframe: the model's, the input centred on its mean and "
+                   "scaled to the unit sphere")
     if args.json:
         _print_json({"index": result.index, "class": result.class_name, "chamfer": result.chamfer,
                      "split": result.split, "shape": result.shape_name, "predicted_class": result.predicted_class or None})
