@@ -41,6 +41,23 @@ def test_export_gif_writes_a_looping_triptych(checkpoint: Path, tmp_path: Path) 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["chairs.gif"]
 
 
+def test_export_gif_also_saves_its_decoded_frames_as_clouds(checkpoint: Path, tmp_path: Path) -> None:
+    import numpy as np
+
+    from vaeviewer.data.shape_files import read_shape_file
+
+    frames = tmp_path / "frames"
+    result = vaeviewer("export-gif", "--checkpoint", str(checkpoint), "--from", "0", "--to", "30", "--steps", "5",
+                       "--size", "64", "--out", str(tmp_path / "a.gif"), "--save-clouds", str(frames))
+    assert result.returncode == 0, result.stderr
+    names = sorted(p.name for p in frames.iterdir())
+    assert names == [f"frame_{k:03d}.ply" for k in range(5)]
+    clouds = [read_shape_file(frames / name).vertices for name in names]
+    assert all(cloud.shape == (256, 3) for cloud in clouds)
+    assert not np.allclose(clouds[0], clouds[-1])  # the path moves from A to B
+    assert b"frame 2 of 5" in (frames / "frame_002.ply").read_bytes()[:300]
+
+
 def test_export_mp4_with_orbit_and_slerp(checkpoint: Path, tmp_path: Path) -> None:
     import imageio_ffmpeg
 

@@ -15,6 +15,7 @@ import math
 import signal
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any, NoReturn
 
 from vaeviewer import __version__
@@ -99,6 +100,9 @@ def _add_export_gif(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--pingpong", action="store_true", help="play forward, then backward: 2*steps-2 frames")
     _add_up_option(p)
     p.add_argument("--out", required=True, metavar="OUT.gif|OUT.mp4", help="animation to write")
+    p.add_argument("--save-clouds", metavar="FOLDER",
+                   help="also write every decoded frame as a cloud, FOLDER/frame_000.ply ..., in the model's frame "
+                   "(centred, unit sphere)")
     p.add_argument("--device", default="cpu", help="auto, cpu or cuda[:k] for the model (default: cpu)")
     p.set_defaults(handler=_cmd_export_gif)
 
@@ -567,4 +571,22 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
     amount = f"{size / 2**20:.1f} MB" if size >= 2**20 else f"{size / 2**10:.0f} kB"
     print(f"vaeviewer: wrote {last.path} ({last.total} frames, {width}x{height}, {args.fps:g} fps, {amount})",
           file=sys.stderr)
+    if args.save_clouds:
+        _save_frames(Path(args.save_clouds), model, clouds, names, args.steps, args.method)
     return 0
+
+
+def _save_frames(folder: Path, model: Any, clouds: list[Any], names: list[str], steps: int, method: str) -> None:
+    """The decoded frames of the path as PLY clouds (decoded again: a few milliseconds, the same codes)."""
+    from vaeviewer.data.cloud_files import save_cloud
+    from vaeviewer.errors import DataFileError
+    from vaeviewer.workflows.interpolate import interpolate
+
+    if folder.exists() and not folder.is_dir():
+        raise DataFileError(folder, "is a file, not a folder for the clouds")
+    result = interpolate(model, clouds[0], clouds[1], steps, method)
+    for k, (t, frame) in enumerate(zip(result.ts, result.frames)):
+        save_cloud(folder / f"frame_{k:03d}.ply", frame,
+                   comment=f"vaeviewer {method} path from {names[0]} to {names[1]}, frame {k} of {steps} (t = {t:.4f})\n"
+                   "frame: the model's (centred, unit sphere)")
+    print(f"vaeviewer: wrote {steps} clouds to {folder}", file=sys.stderr)
