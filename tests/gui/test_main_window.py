@@ -238,3 +238,26 @@ def test_cli_run_option_follows_a_run_folder_or_says_why_not(qtbot, tmp_path, se
     result = _run_cli("gui", "--run", str(tmp_path), "--settings", str(tmp_path / "s.ini"), timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip().endswith(f"--run {tmp_path}: holds no training run (no run.json or history.csv)")
+
+
+def test_file_export_cloud_saves_what_the_viewport_shows(qtbot, window, session, tmp_path):
+    from vaeviewer.data.shape_files import read_shape_file
+    from vaeviewer.gui.cloud_export import shown_clouds
+
+    window.show_panel("reconstruction")
+    qtbot.waitUntil(lambda: any(label.startswith("reconstruction of") for label, _ in shown_clouds(window.viewport)),
+                    timeout=60_000)
+    clouds = shown_clouds(window.viewport)
+    index = next(k for k, (label, _) in enumerate(clouds) if label.startswith("reconstruction of"))
+    # The menu lists every cloud on screen.
+    menu = next(action.menu() for action in window.menuBar().actions()[0].menu().actions()
+                if action.menu() is not None and "cloud" in action.text().lower())
+    menu.aboutToShow.emit()
+    assert any(action.text().startswith("Reconstruction of") for action in menu.actions())
+    for suffix in (".ply", ".npy"):
+        assert window.export_cloud(index, tmp_path / f"recon{suffix}")
+        np.testing.assert_allclose(read_shape_file(tmp_path / f"recon{suffix}").vertices, clouds[index][1], atol=1e-6)
+    with qtbot.waitSignal(window.error_shown, timeout=5000) as signal:
+        assert not window.export_cloud(index, tmp_path / "recon.stl")
+    assert "recon.stl" in signal.args[0] and "\n" not in signal.args[0]
+    window.findChild(QMessageBox, "error_dialog").close()

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from vaeviewer.errors import VaeviewerError
+from vaeviewer.gui.cloud_export import CLOUD_FILTER, fill_export_menu, save_shown_cloud
 from vaeviewer.gui.heap import freeze_long_lived
 from vaeviewer.gui.help_dialogs import show_about, show_shortcuts
 from vaeviewer.gui.panels.base import Panel
@@ -419,6 +420,8 @@ class MainWindow(QMainWindow):
                      "Ctrl+Shift+S")
         file_menu.addSeparator()
         self._action(file_menu, "&Export animation…", self._export_animation, "Ctrl+E")
+        clouds_menu = file_menu.addMenu("Export &cloud")
+        clouds_menu.aboutToShow.connect(lambda: fill_export_menu(clouds_menu, self.viewport, self._ask_export_cloud))
         self._action(file_menu, "Save screens&hot…",
                      lambda: self._ask("Save screenshot", self.save_screenshot, "PNG pictures (*.png)", save=True), "Ctrl+P")
         file_menu.addSeparator()
@@ -481,6 +484,16 @@ class MainWindow(QMainWindow):
             path, _ = ask(self, title, self._last_folder(), file_filter)
         if path:
             then(path)
+
+    def export_cloud(self, index: int, path: str | Path) -> bool:
+        """Save the ``index``-th cloud on screen (see :func:`~vaeviewer.gui.cloud_export.shown_clouds`); errors show a dialog."""
+        if not self._opened(lambda target: save_shown_cloud(self.viewport, index, target), path, failed="cannot write: "):
+            return False
+        self.statusBar().showMessage(f"saved {path}", 5000)
+        return True
+
+    def _ask_export_cloud(self, index: int, label: str) -> None:
+        self._ask(f"Export {label}", lambda path: self.export_cloud(index, path), CLOUD_FILTER, save=True)
 
     def _export_animation(self) -> None:
         self.show_panel("interpolation")

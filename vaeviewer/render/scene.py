@@ -173,6 +173,8 @@ class CloudLayer:
     scalar_bar : bool
         Whether a layer with ``scalars`` shows its colour bar (at the right edge). Figures
         whose panels share one scale turn it off and draw the bar once, beside them.
+    label : str
+        What the cloud is ("reconstruction of chair 3"): how the window offers it for saving.
     """
 
     points: np.ndarray
@@ -184,6 +186,7 @@ class CloudLayer:
     clim: tuple[float, float] | None = None
     scalar_title: str = ""
     scalar_bar: bool = True
+    label: str = ""
 
     def __post_init__(self) -> None:
         if self.style not in CLOUD_STYLES:

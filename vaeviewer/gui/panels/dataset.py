@@ -486,7 +486,8 @@ class DatasetPanel(Panel):
         bounds = ", ".join(f"{axis} [{low[k]:.2f}, {high[k]:.2f}]" for k, axis in enumerate("xyz"))
         footer = f"{len(cloud)} points · bounds {bounds}"
         self.viewport.show_panes(
-            [Pane((CloudLayer(cloud, INPUT_GREY),), caption=self.session.shape_label(shape), footer=footer)]
+            [Pane((CloudLayer(cloud, INPUT_GREY, label=self.session.shape_label(shape)),),
+                  caption=self.session.shape_label(shape), footer=footer)]
         )
 
     def shutdown(self) -> None:

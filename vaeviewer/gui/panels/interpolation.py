@@ -356,7 +356,7 @@ class InterpolationPanel(Panel):
     def _show_frame(self, index: int) -> None:
         result = self._result
         t = float(result.ts[index])
-        layer = CloudLayer(result.frames[index], RECONSTRUCTION_GREEN)
+        layer = CloudLayer(result.frames[index], RECONSTRUCTION_GREEN, label=f"interpolation frame {index} (t = {t:.2f})")
         self.viewport.show_panes([Pane((layer,), caption=f"A to B · t = {t:.2f}", footer=self._footer)])
         self._drawn = result
         if self.is_playing:

@@ -174,7 +174,8 @@ class LatentMapPanel(Panel):
             self.viewport.show_panes([Pane(caption=self.session.shape_label(index))])
             self.error.emit(str(error))
             return
-        self.viewport.show_panes([Pane(layers=(CloudLayer(cloud, color=INPUT_GREY),), caption=self.session.shape_label(index))])
+        label = self.session.shape_label(index)
+        self.viewport.show_panes([Pane(layers=(CloudLayer(cloud, color=INPUT_GREY, label=label),), caption=label)])
 
     def shutdown(self) -> None:
         """Stop the computation (t-SNE's process is killed) and wait for its thread."""

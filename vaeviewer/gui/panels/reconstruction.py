@@ -442,10 +442,11 @@ class ReconstructionPanel(Panel):
             return [Pane(caption=self._message)]
         title = f"{result.class_name} {result.index} · Chamfer {result.chamfer:.5f}"
         predicted = f"predicted: {result.predicted_class}" if result.predicted_class else "no classifier"
-        grey = CloudLayer(result.input_points, INPUT_GREY)
+        name = f"{result.class_name} {result.index}"
+        grey = CloudLayer(result.input_points, INPUT_GREY, label=f"input {name}")
         if self._samples is not None:
             return self._sample_panes(result, grey)
-        green = CloudLayer(result.reconstruction, RECONSTRUCTION_GREEN)
+        green = CloudLayer(result.reconstruction, RECONSTRUCTION_GREEN, label=f"reconstruction of {name}")
         if self._mode == "overlay":
             return [Pane((grey, green), caption=title, footer=f"{predicted}    {_OVERLAY_LEGEND}")]
         if self._mode == "side":
@@ -462,20 +463,22 @@ class ReconstructionPanel(Panel):
         top = float(np.percentile(both, 99)) if both.size else 1.0
         clim = (0.0, top if top > 0 else 1e-6)
 
-        def coloured(points: np.ndarray, values: np.ndarray, bar: bool) -> CloudLayer:
+        name = f"{result.class_name} {result.index}"
+
+        def coloured(points: np.ndarray, values: np.ndarray, bar: bool, label: str) -> CloudLayer:
             return CloudLayer(
-                points, scalars=values, cmap=ERROR_CMAP, clim=clim, scalar_title=ERROR_TITLE, scalar_bar=bar
+                points, scalars=values, cmap=ERROR_CMAP, clim=clim, scalar_title=ERROR_TITLE, scalar_bar=bar, label=label
             )
 
         missed, spurious = float(result.input_error.mean()), float(result.reconstruction_error.mean())
         return [
             Pane(
-                (coloured(result.input_points, result.input_error, False),),
+                (coloured(result.input_points, result.input_error, False, f"input {name}"),),
                 caption="input: distance to reconstruction",
                 footer=f"{result.class_name} {result.index} · mean {missed:.5f}",
             ),
             Pane(
-                (coloured(result.reconstruction, result.reconstruction_error, True),),
+                (coloured(result.reconstruction, result.reconstruction_error, True, f"reconstruction of {name}"),),
                 caption="reconstruction: distance to input",
                 footer=f"mean {spurious:.5f} · Chamfer {result.chamfer:.5f}",
             ),
@@ -488,7 +491,8 @@ class ReconstructionPanel(Panel):
         # Several overlaid clouds hide each other at full size.
         size = 5.0 if count == 1 else 3.5
         layers = tuple(
-            CloudLayer(cloud, color, point_size=size) for cloud, color in zip(samples.clouds, sample_colors(count))
+            CloudLayer(cloud, color, point_size=size, label=f"posterior sample {k + 1} of {result.class_name} {result.index}")
+            for k, (cloud, color) in enumerate(zip(samples.clouds, sample_colors(count)))
         )
         plural = "s" if count > 1 else ""
         name = f"{result.class_name} {result.index}"

@@ -492,8 +492,9 @@ class TrainingPanel(Panel):
             return
         caption = f"epoch {preview.epoch + 1}, step {preview.global_step} · Chamfer {preview.chamfer:.4g}"
         self.viewport.show_panes([
-            Pane((CloudLayer(preview.input_points, INPUT_GREY),), caption="input"),
-            Pane((CloudLayer(preview.reconstruction, RECONSTRUCTION_GREEN),), caption=caption),
+            Pane((CloudLayer(preview.input_points, INPUT_GREY, label="training preview input"),), caption="input"),
+            Pane((CloudLayer(preview.reconstruction, RECONSTRUCTION_GREEN, label="training preview reconstruction"),),
+                 caption=caption),
         ])
 
     # ---- checkpoints and run folders --------------------------------------------------------
