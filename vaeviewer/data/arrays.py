@@ -46,8 +46,16 @@ def is_array_folder(folder: Path) -> bool:
 
 
 def is_cloud_array(path: Path) -> bool:
-    """Whether the ``.npy`` file ``path`` holds several clouds: shape (K, N, >=3) with K > 1 (header only)."""
-    shape = npy_header(path)[0]
+    """Whether the ``.npy`` file ``path`` holds several clouds: shape (K, N, >=3) with K > 1 (header only).
+
+    False for a file that is no readable array: the single-file reader then says what is wrong with it.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return False
+        shape = npy_header(path)[0]
+    except (OSError, DataFileError):
+        return False
     return len(shape) == 3 and shape[0] > 1
 
 

@@ -162,9 +162,15 @@ def _cloud_problems(clouds: np.ndarray) -> list[tuple[int, str]]:
 
 def _read_id2file(path: Path, n: int, warnings: list[str]) -> list[str] | None:
     """Shape names from ``<prefix>_<k>_id2file.json`` next to shard ``<prefix><k>.h5``, if any."""
+    entries = _read_shard_list(path, "id2file", n, warnings)
+    return None if entries is None else [_shape_stem(entry) for entry in entries]
+
+
+def _read_shard_list(path: Path, kind: str, n: int, warnings: list[str]) -> list[str] | None:
+    """The per-shape list ``<prefix>_<k>_<kind>.json`` (or ``<stem>_<kind>.json``) beside a shard, if any."""
     match = re.fullmatch(r"(.*?)_?(\d+)", path.stem)
-    candidates = [path.with_name(f"{match.group(1)}_{match.group(2)}_id2file.json")] if match else []
-    candidates.append(path.with_name(f"{path.stem}_id2file.json"))
+    candidates = [path.with_name(f"{match.group(1)}_{match.group(2)}_{kind}.json")] if match else []
+    candidates.append(path.with_name(f"{path.stem}_{kind}.json"))
     for candidate in candidates:
         if candidate.is_file():
             try:
@@ -175,8 +181,24 @@ def _read_id2file(path: Path, n: int, warnings: list[str]) -> list[str] | None:
             if not isinstance(entries, list) or len(entries) != n:
                 warnings.append(f"{candidate}: does not list the {n} shapes of {path.name}; ignored")
                 return None
-            return [_shape_stem(str(entry)) for entry in entries]
+            return [str(entry) for entry in entries]
     return None
+
+
+def _class_names_from_id2name(shards: list[Shard], warnings: list[str]) -> tuple[str, ...] | None:
+    """Class names from the ``*_id2name.json`` beside the shards (AnTao97's ShapeNet h5): each shape's class name."""
+    names: dict[int, str] = {}
+    for shard in shards:
+        listed = _read_shard_list(shard.path, "id2name", len(shard), warnings)
+        if listed is None:
+            return None
+        for label, name in zip(shard.labels.tolist(), listed):
+            if label >= 0 and names.setdefault(label, name) != name:
+                warnings.append(f"{shard.path}: label {label} is both {names[label]!r} and {name!r}; classes by number")
+                return None
+    if not names:
+        return None
+    return tuple(names.get(k, f"class_{k}") for k in range(max(names) + 1))
 
 
 class PointNetH5Split(ShapeSplit):
@@ -344,7 +366,8 @@ class PointNetH5Set(ShapeSet):
             self.class_names = declared
         else:
             highest = max(int(shard.labels.max()) for shard in self._shards)
-            self.class_names = tuple(f"class_{k}" for k in range(highest + 1))
+            named = _class_names_from_id2name(self._shards, self.warnings)
+            self.class_names = named if named and len(named) > highest else tuple(f"class_{k}" for k in range(highest + 1))
         self._splits = {name: PointNetH5Split(name, self.class_names, shards) for name, shards in opened.items()}
 
     @staticmethod
@@ -363,8 +386,10 @@ class PointNetH5Set(ShapeSet):
                 layout[split] = files
         if not layout:
             shards = sorted((p for p in path.iterdir() if p.suffix.lower() in _H5_SUFFIXES), key=_natural_key)
-            for split in ("train", "test"):
-                found = [p for p in shards if split in p.name.lower()]
+            for split in _SPLIT_ORDER:
+                # "val" only as a word of its own (val0.h5, data_val.h5), not inside another one ("interval").
+                word = re.compile(r"(^|[^a-z])val" if split == "val" else split)
+                found = [p for p in shards if word.search(p.name.lower())]
                 if found:
                     layout[split] = found
             if not layout and shards:
