@@ -106,6 +106,8 @@ class ShapeSet(abc.ABC):
     warnings: list[str]
 
     _splits: dict[str, ShapeSplit]
+    #: Each class's id where the layout names classes by id (ShapeNet's synsets): name -> id; empty otherwise.
+    class_ids: dict[str, str] = {}  # a read-only default: sets that have ids assign their own
 
     @property
     def split_names(self) -> tuple[str, ...]:

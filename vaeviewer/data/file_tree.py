@@ -34,7 +34,7 @@ from vaeviewer.errors import DataFileError
 
 __all__ = ["FileTreeSet", "FileTreeSplit", "SingleFileSet", "class_from_stem"]
 
-_SPLIT_FOLDERS = ("train", "test")
+_SPLIT_FOLDERS = ("train", "val", "test")
 # Greedy on the class, so that only the last _<digits> is the shape number.
 _MODELNET_STEM = re.compile(r"^(.+)_(\d+)$")
 # Text files that sit beside shapes but are not shapes: ModelNet's README.txt,
@@ -251,6 +251,12 @@ class FileTreeSet(ShapeSet):
             split_of = ["all"] * len(files)
             splits = ["all"]
             self.format = "file-tree"
+        if classes and all(re.fullmatch(r"\d{8}", name) for name in classes):
+            # ShapeNet's folders are synset ids (PointFlow's PC15k): shown by name, the id kept beside it.
+            from vaeviewer.data.shapenet import synset_name
+
+            self.class_ids = {synset_name(synset): synset for synset in sorted(set(classes))}
+            classes = [synset_name(name) for name in classes]
         self.class_names = tuple(sorted(set(classes)))
         index = {name: k for k, name in enumerate(self.class_names)}
         self._splits = {}

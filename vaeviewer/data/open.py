@@ -9,6 +9,7 @@ from vaeviewer.data.dataset import ShapeSet
 from vaeviewer.data.file_tree import FileTreeSet, SingleFileSet
 from vaeviewer.data.pointnet_h5 import PointNetH5Set
 from vaeviewer.data.shape_files import SHAPE_FILE_EXTENSIONS
+from vaeviewer.data.shapenet import ShapeNet55Set, is_shapenet55_folder
 from vaeviewer.errors import DataFileError
 
 __all__ = ["open_dataset", "BUILTIN"]
@@ -63,6 +64,8 @@ def open_dataset(path: str | Path) -> ShapeSet:
             raise DataFileError(path, f"cannot list the folder: {error.strerror or error}") from None
         if is_pointnet:
             return PointNetH5Set(path)
+        if is_shapenet55_folder(path):
+            return ShapeNet55Set(path)
         return NumpyArraySet(path) if is_array_folder(path) else FileTreeSet(path)
     suffix = path.suffix.lower()
     if suffix in _H5_SUFFIXES:

@@ -71,6 +71,7 @@ def inspect_dataset(source: str | Path | ShapeSet) -> dict[str, Any]:
         "format": dataset.format,
         "shapes": int(sum(splits.values())),
         "classes": dict(sorted(totals.items())),
+        "class_ids": {name: dataset.class_ids[name] for name in sorted(totals) if name in dataset.class_ids},
         "splits": splits,
         "split_classes": split_classes,
         "points": {
@@ -94,12 +95,14 @@ def format_inspection(summary: dict[str, Any]) -> str:
         ) + " per shape",
         f"  classes {len(summary['classes'])}",
     ]
-    width = max((len(name) for name in summary["classes"]), default=0)
+    ids = summary.get("class_ids", {})
+    shown = {name: f"{name} ({ids[name]})" if name in ids else name for name in summary["classes"]}
+    width = max((len(text) for text in shown.values()), default=0)
     split_names = list(summary["splits"])
     if len(split_names) > 1:
         lines.append("    " + " " * width + "".join(f"{s:>8}" for s in split_names) + f"{'total':>8}")
     for name, total in summary["classes"].items():
-        row = f"    {name:<{width}}"
+        row = f"    {shown[name]:<{width}}"
         if len(split_names) > 1:
             row += "".join(f"{summary['split_classes'][s].get(name, 0):>8}" for s in split_names)
         lines.append(row + f"{total:>8}")
