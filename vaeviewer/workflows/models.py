@@ -21,7 +21,16 @@ __all__ = [
     "open_model",
 ]
 
-_RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+def _resources() -> Path:
+    """Where the bundled models are: the installed package ``vaeviewer.resources``, or a checkout's ``resources/``."""
+    try:
+        from importlib.resources import files
+
+        folder = files("vaeviewer.resources")
+        return Path(str(folder))
+    except ModuleNotFoundError:  # run from a checkout that was not installed (PYTHONPATH)
+        return Path(__file__).resolve().parents[2] / "resources"
+
 
 #: The models shipped in ``resources/models/``, by name, with the classes each was trained on:
 #: ``demo`` on the built-in data set (Y up), ``modelnet10`` on ModelNet10's train split (Z up).
@@ -34,7 +43,7 @@ BUNDLED_MODELS: dict[str, tuple[str, ...]] = {
 
 def bundled_checkpoint(name: str = "demo") -> Path | None:
     """The bundled checkpoint ``name`` (see :data:`BUNDLED_MODELS`), or None if it is not installed."""
-    path = _RESOURCES / "models" / f"{name}.pt"
+    path = _resources() / "models" / f"{name}.pt"
     return path if name in BUNDLED_MODELS and path.is_file() else None
 
 
