@@ -326,6 +326,20 @@ def data(suite: Suite) -> None:
             f"{_median(eager, 'seconds') / seconds:.0f}x", "≤ 1 s, ≤ 100 MB", seconds <= 1 and grown <= 100,
             _loads(ours) + _loads(eager),
         )
+    if suite.wanted("pc15k"):
+        shapes = 2000 if suite.quick else 35_708
+        folder = suite.temp / "pc15k-sized"
+        suite.probe("make_pc15k", folder=str(folder), shapes=shapes)
+        try:
+            runs = suite.probe("pc15k_open", 1 if suite.quick else 3, folder=str(folder))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        seconds = _median(runs, "seconds")
+        suite.add(
+            f"ShapeNet PC15k layout ({shapes:,} files of 15,000 points): open + first shape resampled to 2,048",
+            f"{1000 * seconds:.0f} ms (open {1000 * _median(runs, 'open_seconds'):.0f} ms)", "—", "—", "≤ 1 s",
+            seconds <= 1, _loads(runs),
+        )
     if suite.wanted("builtin"):
         runs = suite.probe("builtin", 1 if suite.quick else 3)
         seconds = _median(runs, "seconds")

@@ -91,3 +91,39 @@ def builtin_generation() -> dict:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return {"seconds": seconds, "load": load_average()}
+
+
+#: PointFlow's ShapeNetCore.v2.PC15k: 35,708 train shapes of 15,000 points in 55 synset folders.
+PC15K_SHAPES = 35_708
+
+
+def make_pc15k(folder: str, shapes: int = PC15K_SHAPES, points: int = 15_000) -> dict:
+    """Write a PC15k-sized tree ``<synset>/{train,test}/<model>.npy`` (one cloud, saved again and again)."""
+    import numpy as np
+
+    from vaeviewer.data.shapenet import SYNSETS
+
+    cloud = np.random.default_rng(0).normal(size=(points, 3)).astype(np.float32)
+    synsets = list(SYNSETS)
+    root = Path(folder)
+    for k in range(shapes):
+        train = root / synsets[k % len(synsets)] / "train"
+        train.mkdir(parents=True, exist_ok=True)
+        np.save(train / f"m{k:05d}.npy", cloud)
+    for synset in synsets:
+        (root / synset / "test").mkdir(parents=True, exist_ok=True)
+        np.save(root / synset / "test" / "m0.npy", cloud)
+    return {"shapes": shapes, "points": points}
+
+
+def pc15k_first_shape(folder: str, num_points: int = 2048) -> dict:
+    """Seconds to open the tree and have its first train shape resampled to ``num_points`` (what the window shows first)."""
+    from vaeviewer.data import open_dataset
+
+    began = time.perf_counter()
+    with open_dataset(folder) as dataset:
+        opened = time.perf_counter() - began
+        dataset.split("train").points(0, num_points)
+        seconds = time.perf_counter() - began
+        shapes = len(dataset.split("train"))
+    return {"seconds": seconds, "open_seconds": opened, "shapes": shapes, "load": load_average()}

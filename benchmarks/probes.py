@@ -28,6 +28,8 @@ PROBES = {
     "make_h5": "benchmarks.data_sets:make_h5",
     "h5_open": "benchmarks.data_sets:h5_first_shapes",
     "builtin": "benchmarks.data_sets:builtin_generation",
+    "make_pc15k": "benchmarks.data_sets:make_pc15k",
+    "pc15k_open": "benchmarks.data_sets:pc15k_first_shape",
 }
 
 
