@@ -276,3 +276,14 @@ def test_the_selected_shape_stays_in_sight_when_the_list_is_resized(panel, sessi
     qtbot.waitUntil(selected_in_sight, timeout=5000)
     panel.resize(1400, 700)
     qtbot.waitUntil(selected_in_sight, timeout=5000)
+
+
+def test_shapenet_synset_folders_show_their_class_by_name_with_the_id_beside_it(qtbot, panel, session, tmp_path):
+    rng = np.random.default_rng(0)
+    for synset in ("03001627", "04379243"):
+        for split in ("train", "test"):
+            (tmp_path / "pc15k" / synset / split).mkdir(parents=True)
+            np.save(tmp_path / "pc15k" / synset / split / "m0.npy", rng.normal(size=(500, 3)).astype(np.float32))
+    session.open_data(tmp_path / "pc15k")
+    rows = [panel.counts_table.item(r, 0).text() for r in range(panel.counts_table.rowCount())]
+    assert rows == ["chair (03001627)", "table (04379243)"]

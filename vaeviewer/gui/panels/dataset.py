@@ -260,8 +260,9 @@ class DatasetPanel(Panel):
         self.class_combo.setEnabled(split is not None)
 
         self.counts_table.setRowCount(len(rows))
+        ids = self.session.dataset.class_ids if self.session.dataset is not None else {}
         for r, (name, count, data) in enumerate(rows):
-            name_item = QTableWidgetItem(name)
+            name_item = QTableWidgetItem(f"{name} ({ids[name]})" if name in ids else name)  # ShapeNet: the synset id
             name_item.setData(Qt.ItemDataRole.UserRole, data)
             count_item = QTableWidgetItem()
             count_item.setData(Qt.ItemDataRole.DisplayRole, count)
