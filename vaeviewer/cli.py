@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_pack)
 
     _add_export_gif(sub)
+    from vaeviewer.cli_studio import add_studio_commands
+
+    add_studio_commands(sub)
 
     p = sub.add_parser(
         "gui",
