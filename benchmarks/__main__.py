@@ -340,6 +340,27 @@ def data(suite: Suite) -> None:
             f"{1000 * seconds:.0f} ms (open {1000 * _median(runs, 'open_seconds'):.0f} ms)", "—", "—", "≤ 1 s",
             seconds <= 1, _loads(runs),
         )
+    if suite.wanted("retrieval"):
+        shapes = 1000 if suite.quick else 12_000
+        folder, cache = suite.temp / "retrieval-set", suite.temp / "retrieval-cache"
+        suite.probe("make_h5", folder=str(folder), shapes=shapes)
+        checkpoint = suite.temp / "model-2048.pt"
+        _run([sys.executable, "-c", _MAKE_CHECKPOINT, str(checkpoint)])
+        try:
+            args = dict(folder=str(folder), checkpoint=str(checkpoint), cache_dir=str(cache))
+            cold = suite.probe("retrieval", 1, way="cold", **args)
+            cached = suite.probe("retrieval", 1 if suite.quick else 3, way="cached", **args)
+            brute = suite.probe("retrieval", 1, way="brute", **args)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            shutil.rmtree(cache, ignore_errors=True)
+        seconds, baseline = _median(cached, "seconds"), _median(brute, "seconds")
+        suite.add(
+            f"Retrieval: the 5 nearest of {shapes:,} shapes (2048 points) to one query, codes cached (cold: encoded first)",
+            f"{1000 * seconds:.0f} ms (cold {_median(cold, 'seconds'):.1f} s)",
+            f"{baseline:.1f} s (Chamfer distance to every shape)", f"{baseline / seconds:.0f}x", "≤ 1 s cached",
+            seconds <= 1 and all(run["found_17"] for run in cached + cold), _loads(cached) + _loads(cold) + _loads(brute),
+        )
     if suite.wanted("builtin"):
         runs = suite.probe("builtin", 1 if suite.quick else 3)
         seconds = _median(runs, "seconds")

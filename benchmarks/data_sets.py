@@ -127,3 +127,37 @@ def pc15k_first_shape(folder: str, num_points: int = 2048) -> dict:
         seconds = time.perf_counter() - began
         shapes = len(dataset.split("train"))
     return {"seconds": seconds, "open_seconds": opened, "shapes": shapes, "load": load_average()}
+
+
+def retrieval(folder: str, checkpoint: str, way: str, cache_dir: str) -> dict:
+    """Seconds to find the 5 nearest of 12,000 shapes to one query file's shape.
+
+    ``cold``: the split's codes are encoded first (an empty cache); ``cached``: they
+    are read from the cache; ``brute``: no model, the Chamfer distance to every shape.
+    """
+    os.environ["VAEVIEWER_CACHE_DIR"] = cache_dir
+    from vaeviewer.data import open_dataset
+
+    with open_dataset(folder) as dataset:
+        split = dataset.split("train")
+        began = time.perf_counter()
+        if way == "brute":
+            from vaeviewer.workflows.quality import pairwise_chamfer
+
+            query = split.points(17)
+            distances = np.concatenate([
+                pairwise_chamfer(query[None], np.stack([split.points(i) for i in range(start, min(start + 500, len(split)))]))[0]
+                for start in range(0, len(split), 500)
+            ])
+            nearest = [int(i) for i in np.argsort(distances)[:5]]
+        else:
+            from vaeviewer.workflows.models import open_model
+            from vaeviewer.workflows.studio import build_index, retrieve
+
+            model, _ = open_model(checkpoint, "cpu")
+            began = time.perf_counter()
+            index = build_index(model, split, checkpoint=checkpoint, data=folder)
+            (found,) = retrieve(model, index, [split.points(17, model.config.num_points)], k=5)
+            nearest = [int(index.indices[row]) for row, _ in found]
+        seconds = time.perf_counter() - began
+    return {"seconds": seconds, "shapes": len(split), "found_17": nearest[0] == 17, "load": load_average()}

@@ -30,6 +30,7 @@ PROBES = {
     "builtin": "benchmarks.data_sets:builtin_generation",
     "make_pc15k": "benchmarks.data_sets:make_pc15k",
     "pc15k_open": "benchmarks.data_sets:pc15k_first_shape",
+    "retrieval": "benchmarks.data_sets:retrieval",
 }
 
 
