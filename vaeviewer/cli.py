@@ -201,7 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", metavar="RUN_DIR", help="follow this training run in the training panel (its curves "
                    "and checkpoints, as vaeviewer train or torchrun write them)")
     p.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the window when drawn, then exit")
-    p.add_argument("--panel", choices=("dataset", "training", "reconstruction", "interpolation", "latent"),
+    p.add_argument("--panel", choices=("dataset", "training", "reconstruction", "interpolation", "latent", "studio"),
                    help="the panel in front at start")
     p.add_argument("--settings", metavar="FILE.ini", help="keep the window's settings in this file instead of "
                    "the user's")

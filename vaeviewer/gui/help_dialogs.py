@@ -14,7 +14,7 @@ SHORTCUTS = (
     ("Ctrl+Shift+O", "Open checkpoint"),
     ("Ctrl+E", "Export animation"),
     ("Ctrl+P", "Save screenshot"),
-    ("Ctrl+1 … Ctrl+5", "Viewport shows: data set, reconstruction, interpolation, latent map, training"),
+    ("Ctrl+1 … Ctrl+6", "Viewport shows: data set, reconstruction, interpolation, latent map, latent studio, training"),
     ("R", "Reset the camera to the preset"),
     ("Left / Right", "Previous / next shape (reconstruction panel)"),
     ("Space", "Play / pause the interpolation (interpolation panel)"),

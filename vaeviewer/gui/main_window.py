@@ -36,7 +36,7 @@ from vaeviewer.workflows.session import ViewerSession
 __all__ = ["MainWindow", "PANEL_NAMES", "CHECKPOINT_SUFFIXES"]
 
 #: The panels, in the order of their docks and of View > Viewport shows.
-PANEL_NAMES = ("dataset", "reconstruction", "interpolation", "latent", "training")
+PANEL_NAMES = ("dataset", "reconstruction", "interpolation", "latent", "studio", "training")
 
 #: Dropped or recent files with these suffixes are checkpoints; anything else is data.
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
@@ -52,15 +52,11 @@ def _panel_classes() -> dict[str, type[Panel]]:
     from vaeviewer.gui.panels.interpolation import InterpolationPanel
     from vaeviewer.gui.panels.latent import LatentMapPanel
     from vaeviewer.gui.panels.reconstruction import ReconstructionPanel
+    from vaeviewer.gui.panels.studio import StudioPanel
     from vaeviewer.gui.panels.training import TrainingPanel
 
-    return {
-        "dataset": DatasetPanel,
-        "reconstruction": ReconstructionPanel,
-        "interpolation": InterpolationPanel,
-        "latent": LatentMapPanel,
-        "training": TrainingPanel,
-    }
+    panels = (DatasetPanel, ReconstructionPanel, InterpolationPanel, LatentMapPanel, StudioPanel, TrainingPanel)
+    return {panel.name: panel for panel in panels}
 
 
 class MainWindow(QMainWindow):
