@@ -12,6 +12,17 @@ from typing import Any
 __all__ = ["add_studio_commands"]
 
 
+def _command(sub: argparse._SubParsersAction, name: str, summary: str, description: str, split_help: str,
+             handler: Any, json_option: bool = True) -> argparse.ArgumentParser:
+    """A sub-command with the model and data options every studio verb takes (and ``--json`` where asked)."""
+    p = sub.add_parser(name, help=summary, description=description)
+    _model_and_data(p, split_help)
+    if json_option:
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=handler)
+    return p
+
+
 def _model_and_data(p: argparse.ArgumentParser, split_help: str) -> None:
     p.add_argument("--checkpoint", metavar="CKPT",
                    help="model checkpoint, or a bundled model: demo, modelnet10 (default: the bundled model whose "
@@ -24,46 +35,42 @@ def _model_and_data(p: argparse.ArgumentParser, split_help: str) -> None:
 
 def add_studio_commands(sub: argparse._SubParsersAction) -> None:
     """Add ``sample``, ``retrieve`` and ``edit`` to the command line's sub-commands."""
-    p = sub.add_parser(
-        "sample", help="generate shapes from the model, each with its nearest training shape",
-        description="Decode codes drawn from the prior N(0, (T s)^2 I) or from a Gaussian mixture fit to the training "
-        "shapes' codes (the aggregate posterior), write them as clouds and name each one's nearest training shape "
-        "by Chamfer distance (the memorisation check). The same seed gives the same samples.",
+    p = _command(
+        sub, "sample", "generate shapes from the model, each with its nearest training shape",
+        "Decode codes drawn from the prior N(0, (T s)^2 I) or from a Gaussian mixture fit to the training shapes' codes "
+        "(the aggregate posterior), write them as clouds and name each one's nearest training shape by Chamfer "
+        "distance (the memorisation check). The same seed gives the same samples.",
+        "split whose shapes the samples are compared with (default: train when the data set has it)", _cmd_sample,
     )
-    _model_and_data(p, "split whose shapes the samples are compared with (default: train when the data set has it)")
     p.add_argument("--count", type=int, default=6, help="samples to draw (default: 6)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     p.add_argument("--temperature", type=float, default=1.0, help="scale of the standard deviation (default: 1)")
     p.add_argument("--prior", choices=("normal", "mixture"), default="normal",
                    help="normal: the model's prior; mixture: a Gaussian mixture of the training codes (default: normal)")
     p.add_argument("--out", required=True, metavar="FOLDER", help="folder for sample_000.ply, ...")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_cmd_sample)
 
-    p = sub.add_parser(
-        "retrieve", help="the shapes of a split nearest to query files, in latent space",
-        description="Encode each query file (any mesh or cloud file vaeviewer reads) and list the k shapes of the split "
-        "whose latent means are nearest. The split's codes are cached beside the thumbnails.",
+    p = _command(
+        sub, "retrieve", "the shapes of a split nearest to query files, in latent space",
+        "Encode each query file (any mesh or cloud file vaeviewer reads) and list the k shapes of the split whose "
+        "latent means are nearest. The split's codes are cached beside the thumbnails.",
+        "split to search (default: train when the data set has it)", _cmd_retrieve,
     )
-    _model_and_data(p, "split to search (default: train when the data set has it)")
     p.add_argument("--k", type=int, default=5, help="shapes to list per query (default: 5)")
     p.add_argument("--query", nargs="+", required=True, metavar="FILE", help="shape files to look up")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(handler=_cmd_retrieve)
 
-    p = sub.add_parser(
-        "edit", help="move a shape along a direction of the latent space and save it",
-        description="Encode shape I, move its code AMOUNT steps along a direction and decode it: pcK is one standard "
-        "deviation along the K-th principal direction of the split's codes; CLASS_A-CLASS_B is the mean code of "
-        "class A minus that of class B (amount 1 moves by the whole difference).",
+    p = _command(
+        sub, "edit", "move a shape along a direction of the latent space and save it",
+        "Encode shape I, move its code AMOUNT steps along a direction and decode it: pcK is one standard deviation "
+        "along the K-th principal direction of the split's codes; CLASS_A-CLASS_B is the mean code of class A minus "
+        "that of class B (amount 1 moves by the whole difference).",
+        "split of shape I, whose codes give the directions (default: test when the data set has it)", _cmd_edit,
+        json_option=False,
     )
-    _model_and_data(p, "split of shape I, whose codes give the directions (default: test when the data set has it)")
     p.add_argument("--index", type=int, required=True, metavar="I", help="shape index in the split")
     p.add_argument("--direction", required=True, help="pc1, pc2, ... or CLASS_A-CLASS_B")
     p.add_argument("--amount", type=float, required=True, help="steps along the direction (negative: the other way)")
     p.add_argument("--save-cloud", required=True, metavar="OUT.ply|.npy|.pcd|.xyz",
                    help="the edited shape, in the model's frame (centred, unit sphere)")
-    p.set_defaults(handler=_cmd_edit)
 
 
 def _open(args: argparse.Namespace, preferred: str) -> tuple[Any, Any, Any, Any]:

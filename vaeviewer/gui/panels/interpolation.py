@@ -57,8 +57,6 @@ _REFRESH_DELAY_MS = 120
 class InterpolationPanel(Panel):
     """Choose shapes A and B, decode the latent path between them and play it in the viewport.
 
-    Built like every :class:`~vaeviewer.gui.panels.base.Panel`, from the session and the viewport.
-
     Signals
     -------
     frame_shown(int)

@@ -60,11 +60,8 @@ _LEGEND_SPACING = 12
 _BATCH_SIZE = 32
 
 
-
 class LatentMapPanel(Panel):
     """A 2-D map (PCA or t-SNE) of the latent means of the split's shapes, coloured by class.
-
-    Built like every :class:`~vaeviewer.gui.panels.base.Panel`, from the session and the viewport.
 
     Notes
     -----

@@ -93,8 +93,6 @@ def _chamfer_values(values: np.ndarray, most: int) -> str:
 class ReconstructionPanel(Panel):
     """Input against reconstruction for the session's chosen shape.
 
-    Built like every :class:`~vaeviewer.gui.panels.base.Panel`, from the session and the viewport.
-
     Attributes
     ----------
     compute_seconds : float

@@ -43,8 +43,6 @@ COPY_CHAMFER = 5e-4
 
 class StudioPanel(Panel):
     """Generate shapes and check them against the training shapes (see the module).
-
-    Built like every :class:`~vaeviewer.gui.panels.base.Panel`, from the session and the viewport.
     """
 
     name = "studio"
@@ -64,20 +62,16 @@ class StudioPanel(Panel):
         self.prior_combo.addItem("Prior N(0, σ²I)", "normal")
         self.prior_combo.setToolTip("With a weak KL term the codes fill part of the prior: the mixture stays where they are")
         form.addRow("Sample from", self.prior_combo)
-        self.temperature_box = QDoubleSpinBox()
-        self.temperature_box.setRange(0.05, 5.0)
-        self.temperature_box.setSingleStep(0.1)
-        self.temperature_box.setValue(1.0)
-        self.temperature_box.setToolTip("Scale of the standard deviation: lower stays nearer the typical shapes")
-        form.addRow("Temperature", self.temperature_box)
-        self.count_box = QSpinBox()
-        self.count_box.setRange(1, 64)
-        self.count_box.setValue(6)
-        form.addRow("Samples", self.count_box)
-        self.seed_box = QSpinBox()
-        self.seed_box.setRange(0, 2**31 - 1)
-        self.seed_box.setToolTip("The same seed gives the same samples")
-        form.addRow("Seed", self.seed_box)
+        self.temperature_box = QDoubleSpinBox(minimum=0.05, maximum=5.0, singleStep=0.1, value=1.0)
+        self.count_box = QSpinBox(minimum=1, maximum=64, value=6)
+        self.seed_box = QSpinBox(minimum=0, maximum=2**31 - 1)
+        for label, box, tip in (
+            ("Temperature", self.temperature_box, "Scale of the standard deviation: lower stays nearer the typical shapes"),
+            ("Samples", self.count_box, "How many shapes to draw"),
+            ("Seed", self.seed_box, "The same seed gives the same samples"),
+        ):
+            box.setToolTip(tip)
+            form.addRow(label, box)
         layout.addLayout(form)
         row = QHBoxLayout()
         self.generate_button = QPushButton("Generate")
