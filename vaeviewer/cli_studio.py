@@ -103,9 +103,11 @@ def _index(args: argparse.Namespace, model: Any, split: Any, checkpoint: Any) ->
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from vaeviewer.data.cloud_files import save_cloud
     from vaeviewer.errors import OptionError
-    from vaeviewer.workflows.studio import sample_shapes
+    from vaeviewer.workflows.studio import reference_distances, sample_shapes
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -114,6 +116,10 @@ def _cmd_sample(args: argparse.Namespace) -> int:
     with dataset:
         index = _index(args, model, split, checkpoint)
         samples = sample_shapes(model, index, split, args.count, args.seed, args.temperature, args.prior)
+        # The same distances for unseen shapes: samples much nearer their neighbours than these are copies.
+        unseen = [name for name in dataset.split_names if name != split.name]
+        references = (reference_distances(model, index, split, dataset.split(unseen[-1]), max(args.count, 20))
+                      if unseen else np.zeros(0))
     rows = []
     for k, sample in enumerate(samples):
         name = index.names[sample.nearest_row]
@@ -125,13 +131,21 @@ def _cmd_sample(args: argparse.Namespace) -> int:
                      "nearest": {"index": int(index.indices[sample.nearest_row]), "name": name,
                                  "class": index.class_of(sample.nearest_row), "split": split.name},
                      "chamfer": sample.nearest_chamfer})
+    median = float(np.median([row["chamfer"] for row in rows]))
+    reference = {"split": unseen[-1], "shapes": len(references), "chamfer": [float(d) for d in references],
+                 "median": float(np.median(references))} if len(references) else None
     if args.json:
-        print(json.dumps({"prior": args.prior, "temperature": args.temperature, "seed": args.seed, "samples": rows}))
+        print(json.dumps({"prior": args.prior, "temperature": args.temperature, "seed": args.seed, "samples": rows,
+                          "median_chamfer": median, "unseen_to_train": reference}))
     else:
         for row in rows:
             nearest = row["nearest"]
             print(f"{row['file']}: nearest {nearest['split']} shape {nearest['name']} ({nearest['class']}), "
                   f"Chamfer {row['chamfer']:.5f}")
+        if reference is not None:
+            print(f"median Chamfer to the nearest {split.name} shape: samples {median:.5f}, {reference['shapes']} "
+                  f"{reference['split']} shapes {reference['median']:.5f} (samples far nearer than unseen shapes are "
+                  "copies)", file=sys.stderr)
     return 0
 
 

@@ -38,6 +38,7 @@ def test_samples_show_beside_their_nearest_training_shape_and_repeat_with_their_
     assert len(first) == 4 and panel.gallery.count() == 4
     assert "nearest" in panel.gallery.item(0).text()
     assert "seed 5" in panel.info_label.text() and "likely copies" in panel.info_label.text()
+    assert "test shapes" in panel.compare_label.text()  # the unseen shapes' distances beside the samples'
     panel.set_active(True)
     green_pane, grey_pane = viewport.panes
     assert green_pane.layers[0].color != grey_pane.layers[0].color

@@ -42,6 +42,10 @@ def test_samples_from_the_aggregate_posterior_lie_nearer_the_data_than_prior_sam
     prior = _run_json("sample", "--count", "6", "--seed", "0", "--out", str(tmp_path / "p"))
     mixture = _run_json("sample", "--count", "6", "--seed", "0", "--prior", "mixture", "--out", str(tmp_path / "m"))
     assert np.median([s["chamfer"] for s in mixture["samples"]]) < np.median([s["chamfer"] for s in prior["samples"]])
+    # Beside them, the same distance for unseen shapes: the yardstick of generating against copying.
+    unseen = mixture["unseen_to_train"]
+    assert unseen["split"] == "test" and unseen["shapes"] == 20 and len(unseen["chamfer"]) == 20
+    assert unseen["median"] == pytest.approx(np.median(unseen["chamfer"])) and unseen["median"] > 0
 
 
 def test_retrieve_finds_the_shape_a_file_holds_and_caches_the_split(tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ __all__ = [
     "edit_shape",
     "encode_clouds",
     "latent_index_cache_dir",
+    "nearest_training_chamfer",
+    "reference_distances",
     "retrieve",
     "sample_shapes",
 ]
@@ -239,25 +241,49 @@ def draw_codes(model: PointCloudVAE, count: int, seed: int, temperature: float =
     return codes.astype(np.float32)
 
 
+def nearest_training_chamfer(model: PointCloudVAE, index: LatentIndex, training: ShapeSplit,
+                             clouds: np.ndarray) -> list[tuple[int, float]]:
+    """For each cloud (at the model's point count), its nearest training shape: (row of ``index``, Chamfer distance).
+
+    Exact among the :data:`SHORTLIST` training shapes whose codes are nearest the cloud's own.
+    """
+    from vaeviewer.workflows.quality import pairwise_chamfer
+
+    own = encode_clouds(model, clouds)
+    num_points = model.config.num_points
+    found = []
+    for cloud, latent in zip(clouds, own):
+        rows = [row for row, _ in _nearest_rows(index.latents, latent, SHORTLIST)]
+        candidates = np.stack([training.points(int(index.indices[row]), num_points) for row in rows])
+        distances = pairwise_chamfer(np.asarray(cloud, dtype=np.float32)[None], candidates)[0]
+        best = int(np.argmin(distances))
+        found.append((rows[best], float(distances[best])))
+    return found
+
+
+def reference_distances(model: PointCloudVAE, index: LatentIndex, training: ShapeSplit, test: ShapeSplit,
+                        count: int, seed: int = 0) -> np.ndarray:
+    """Chamfer distances of ``count`` test shapes (drawn evenly over classes) to their nearest training shapes.
+
+    What a model that generates rather than copies should match: its samples should lie about as far from the
+    training shapes as unseen shapes do, not much nearer.
+    """
+    from vaeviewer.workflows.quality import balanced_sample
+
+    chosen = balanced_sample(np.asarray(test.labels), min(count, len(test)), seed=seed)
+    clouds = np.stack([test.points(int(i), model.config.num_points) for i in chosen])
+    return np.array([distance for _, distance in nearest_training_chamfer(model, index, training, clouds)])
+
+
 def sample_shapes(model: PointCloudVAE, index: LatentIndex, training: ShapeSplit, count: int, seed: int,
                   temperature: float = 1.0, prior: str = "normal") -> list[Sample]:
     """Decode ``count`` codes (see :func:`draw_codes`) and find each one's nearest training shape (see the module)."""
-    from vaeviewer.workflows.quality import pairwise_chamfer
-
     if not len(index.latents):
         raise OptionError(f"split {index.split!r} has no readable shape to compare samples with")
     codes = draw_codes(model, count, seed, temperature, prior, index)
     clouds = _decode(model, codes)
-    own = encode_clouds(model, clouds)
-    num_points = model.config.num_points
-    samples = []
-    for cloud, code, latent in zip(clouds, codes, own):
-        rows = [row for row, _ in _nearest_rows(index.latents, latent, SHORTLIST)]
-        candidates = np.stack([training.points(int(index.indices[row]), num_points) for row in rows])
-        distances = pairwise_chamfer(cloud[None], candidates)[0]
-        best = int(np.argmin(distances))
-        samples.append(Sample(cloud, code, rows[best], float(distances[best])))
-    return samples
+    nearest = nearest_training_chamfer(model, index, training, clouds)
+    return [Sample(cloud, code, row, distance) for cloud, code, (row, distance) in zip(clouds, codes, nearest)]
 
 
 def principal_directions(index: LatentIndex) -> tuple[np.ndarray, np.ndarray]:

@@ -83,6 +83,9 @@ class StudioPanel(Panel):
         layout.addLayout(row)
         self.info_label = QLabel("Generate shapes from the model.")
         layout.addWidget(self.info_label)
+        # The yardstick: samples much nearer their training neighbours than unseen shapes are are copies.
+        self.compare_label = QLabel("")
+        layout.addWidget(self.compare_label)
         self.gallery = QListWidget()
         self.gallery.currentRowChanged.connect(self._on_chosen)
         layout.addWidget(self.gallery, 1)
@@ -116,10 +119,12 @@ class StudioPanel(Panel):
         if session.model is None or session.dataset is None:
             self.info_label.setText("Open a model and a data set: samples are compared with its training shapes.")
             return None
-        from vaeviewer.workflows.studio import build_index, sample_shapes
+        from vaeviewer.workflows.studio import build_index, reference_distances, sample_shapes
 
         dataset = session.dataset
         training = dataset.split("train") if "train" in dataset.split_names else session.split
+        others = [name for name in dataset.split_names if name != training.name]
+        unseen = dataset.split(others[-1]) if others else None  # the yardstick: how far unseen shapes lie
         model, index = session.model, self._index
         checkpoint, data = session.checkpoint_path or None, _data_path(session)
         count, seed = self.count_box.value(), self.seed_box.value()
@@ -129,6 +134,8 @@ class StudioPanel(Panel):
             built = index if index is not None else build_index(model, training, checkpoint=checkpoint, data=data)
             yield ("index", built)
             yield ("samples", sample_shapes(model, built, training, count, seed, temperature, prior))
+            if unseen is not None:
+                yield ("reference", (unseen.name, reference_distances(model, built, training, unseen, 20)))
 
         self._training = training
         self.info_label.setText(f"Sampling {count}, seed {seed}" + (
@@ -178,6 +185,16 @@ class StudioPanel(Panel):
         if kind == "index":
             self._index = value
             return
+        if kind == "reference":
+            import numpy as np
+
+            name, distances = value
+            median = float(np.median([sample.nearest_chamfer for sample in self._samples]))
+            self.compare_label.setText(f"Median CD to a training shape: samples {median:.4f} · "
+                                       f"{name} shapes {float(np.median(distances)):.4f}")
+            self.compare_label.setToolTip(f"{len(distances)} unseen {name} shapes, for comparison: samples much nearer "
+                                          "their training neighbours than unseen shapes are copies")
+            return
         self._samples = list(value)
         self.gallery.blockSignals(True)
         self.gallery.clear()
@@ -217,6 +234,7 @@ class StudioPanel(Panel):
         self._samples = []
         self.gallery.clear()
         self.info_label.setText("Generate shapes from the model.")
+        self.compare_label.setText("")
         self._update_buttons()
         if self.active:
             self.draw()
