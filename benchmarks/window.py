@@ -68,9 +68,9 @@ def startup(launch_time: float, settings_file: str) -> dict:
     return result
 
 
-def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
-    """Frames per second the interpolation panel shows at 2048 points, playing as fast as it is asked (120/s)."""
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
+def _open_window(settings_file: str, checkpoint: str | None) -> tuple:
+    """The application, a session on the built-in data set with ``checkpoint`` (None: the bundled model), the window shown."""
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
     from vaeviewer.gui.main_window import MainWindow
@@ -83,6 +83,14 @@ def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     window = MainWindow(session, QSettings(settings_file, QSettings.Format.IniFormat))
     window.resize(1280, 800)
     window.show()
+    return app, session, window
+
+
+def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
+    """Frames per second the interpolation panel shows at 2048 points, playing as fast as it is asked (120/s)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    app, session, window = _open_window(settings_file, checkpoint)
     window.show_panel("interpolation")
     session.set_pair("a", 0)
     session.set_pair("b", 30)
@@ -121,19 +129,9 @@ def training_responsiveness(settings_file: str, run_dir: str) -> dict:
     the GUI thread spent between two (work done on the event loop, which other
     processes on the machine do not inflate).
     """
-    from PySide6.QtCore import QEventLoop, QSettings, QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    from vaeviewer.gui.main_window import MainWindow
-    from vaeviewer.workflows.session import ViewerSession
-
-    app = QApplication([sys.argv[0]])
-    session = ViewerSession()
-    session.open_data("builtin")
-    session.open_checkpoint(None)
-    window = MainWindow(session, QSettings(settings_file, QSettings.Format.IniFormat))
-    window.resize(1280, 800)
-    window.show()
+    app, session, window = _open_window(settings_file, None)
     window.show_panel("training")
     panel = window.panels["training"]
     form = panel.form

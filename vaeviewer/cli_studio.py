@@ -92,14 +92,9 @@ def _open(args: argparse.Namespace, preferred: str) -> tuple[Any, Any, Any, Any]
 
 
 def _index(args: argparse.Namespace, model: Any, split: Any, checkpoint: Any) -> Any:
-    from vaeviewer.workflows.studio import build_index
+    from vaeviewer.workflows.studio import build_index, data_location
 
-    data = None if args.data == "builtin" else args.data
-    if args.data == "builtin":
-        from vaeviewer.data.builtin import ensure_builtin_dataset
-
-        data = ensure_builtin_dataset()
-    return build_index(model, split, checkpoint=checkpoint.source, data=data, cache=not args.no_cache)
+    return build_index(model, split, checkpoint=checkpoint.source, data=data_location(args.data), cache=not args.no_cache)
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:

@@ -62,8 +62,8 @@ def test_a_cancelled_task_sends_nothing_more_and_its_thread_ends(qtbot):
     runner.shutdown()
 
 
-def test_shutdown_with_finish_delivers_the_last_items_before_it_returns(qtbot):
-    owner = QObject()
+def _counting_task_past_its_first_step(owner: QObject) -> tuple[TaskRunner, list[object]]:
+    """A runner with a counting task that has sent its first item and is free to go on: what it saw so far."""
     runner = TaskRunner(owner)
     control, started, release = TaskControl(), threading.Event(), threading.Event()
     seen: list[object] = []
@@ -71,20 +71,20 @@ def test_shutdown_with_finish_delivers_the_last_items_before_it_returns(qtbot):
                  on_done=lambda: seen.append("done"))
     assert started.wait(10)
     release.set()
+    return runner, seen
+
+
+def test_shutdown_with_finish_delivers_the_last_items_before_it_returns(qtbot):
+    owner = QObject()  # kept alive: the runner is its child
+    runner, seen = _counting_task_past_its_first_step(owner)
     runner.shutdown(finish=True)  # no event loop turn between this and the checks
     assert seen[-2:] == ["wound down", "done"]
     assert not runner.busy and not live_workers()
 
 
 def test_shutdown_without_finish_drops_them_and_starts_nothing_after(qtbot):
-    owner = QObject()
-    runner = TaskRunner(owner)
-    control, started, release = TaskControl(), threading.Event(), threading.Event()
-    seen: list[object] = []
-    runner.start(_counting(control, started, release), stop=control.stop, on_item=seen.append,
-                 on_done=lambda: seen.append("done"))
-    assert started.wait(10)
-    release.set()
+    owner = QObject()  # kept alive: the runner is its child
+    runner, seen = _counting_task_past_its_first_step(owner)
     runner.shutdown()
     assert "wound down" not in seen and "done" not in seen and not live_workers()
     with pytest.raises(RuntimeError, match="shut down"):

@@ -46,6 +46,8 @@ class Setting:
         The values a text setting may take; empty for any.
     fixed_on_resume : bool
         A resumed run keeps the value it started with (it changes the model or the data it sees).
+    minimum_reason : str
+        Why the minimum is what it is (batch norm needs two shapes), said with a refusal.
     zero_means : str
         What 0 stands for (``all``, ``epoch ends``): the form shows it in place of 0.
     suffix : str
@@ -67,6 +69,7 @@ class Setting:
     positive: bool = False
     choices: tuple[str, ...] = ()
     fixed_on_resume: bool = False
+    minimum_reason: str = ""
     zero_means: str = ""
     suffix: str = ""
     form_default: Any = None
@@ -87,14 +90,12 @@ class Setting:
                 raise self.error("{setting} must be positive")
             if self.minimum is not None and value < self.minimum:
                 rule = "zero or positive" if self.minimum == 0 else f"at least {self.minimum:g}"
-                raise self.error(f"{{setting}} must be {rule}{self._why_minimum()}")
+                why = f" ({self.minimum_reason})" if self.minimum_reason else ""
+                raise self.error(f"{{setting}} must be {rule}{why}")
             if self.maximum is not None and value > self.maximum:
                 raise self.error(f"{{setting}} must be at most {self.maximum:g}")
         elif self.choices and value not in self.choices:
             raise self.error(f"{{setting}} must be {' or '.join(self.choices)}, got {value!r}")
-
-    def _why_minimum(self) -> str:
-        return " (batch norm needs two shapes)" if self.name == "batch_size" else ""
 
     @property
     def default_text(self) -> str:
@@ -131,7 +132,8 @@ class TrainSettings:
     epochs: int = setting(100, "--epochs", "Epochs", "epochs in total; a resumed run continues up to this many",
                           minimum=1, maximum=1_000_000)
     batch_size: int = setting(32, "--batch-size", "Batch size", "shapes per step, over all processes under torchrun",
-                              minimum=2, maximum=1_000_000, fixed_on_resume=True)
+                              minimum=2, maximum=1_000_000, fixed_on_resume=True,
+                              minimum_reason="batch norm needs two shapes")
     lr: float = setting(5e-4, "--lr", "Learning rate", "Adam learning rate", positive=True)
     lr_schedule: str = setting("constant", "--lr-schedule", "LR schedule",
                                "learning rate over the epochs; cosine: down to a twentieth of it at the last epoch",

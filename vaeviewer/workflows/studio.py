@@ -41,10 +41,14 @@ __all__ = [
     "LatentIndex",
     "Sample",
     "build_index",
+    "data_location",
+    "draw_codes",
+    "edit_direction",
     "edit_shape",
     "encode_clouds",
     "latent_index_cache_dir",
     "nearest_training_chamfer",
+    "principal_directions",
     "reference_distances",
     "retrieve",
     "sample_shapes",
@@ -100,6 +104,17 @@ def latent_index_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir("vaeviewer")) / "latent-index"
+
+
+def data_location(data: str | os.PathLike[str] | None) -> str | None:
+    """Where a data set is on disk, for the cache key: ``builtin`` is its generated folder; empty stays None."""
+    if not data:
+        return None
+    if str(data) == "builtin":
+        from vaeviewer.data.builtin import ensure_builtin_dataset
+
+        return str(ensure_builtin_dataset())
+    return str(data)
 
 
 def _cache_key(checkpoint: Path, data: Path, split: str, num_points: int) -> str:

@@ -119,14 +119,14 @@ class StudioPanel(Panel):
         if session.model is None or session.dataset is None:
             self.info_label.setText("Open a model and a data set: samples are compared with its training shapes.")
             return None
-        from vaeviewer.workflows.studio import build_index, reference_distances, sample_shapes
+        from vaeviewer.workflows.studio import build_index, data_location, reference_distances, sample_shapes
 
         dataset = session.dataset
         training = dataset.split("train") if "train" in dataset.split_names else session.split
         others = [name for name in dataset.split_names if name != training.name]
         unseen = dataset.split(others[-1]) if others else None  # the yardstick: how far unseen shapes lie
         model, index = session.model, self._index
-        checkpoint, data = session.checkpoint_path or None, _data_path(session)
+        checkpoint, data = session.checkpoint_path or None, data_location(session.data_path)
         count, seed = self.count_box.value(), self.seed_box.value()
         temperature, prior = self.temperature_box.value(), str(self.prior_combo.currentData())
 
@@ -244,11 +244,3 @@ class StudioPanel(Panel):
         self.generate_button.setEnabled(not busy)
         self.next_seed_button.setEnabled(not busy)
 
-
-def _data_path(session: ViewerSession) -> str | None:
-    """The data set's location on disk, for the cache key (the built-in set's generated folder)."""
-    if session.data_path == "builtin":
-        from vaeviewer.data.builtin import ensure_builtin_dataset
-
-        return str(ensure_builtin_dataset())
-    return session.data_path or None
