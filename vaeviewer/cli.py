@@ -201,8 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", metavar="RUN_DIR", help="follow this training run in the training panel (its curves "
                    "and checkpoints, as vaeviewer train or torchrun write them)")
     p.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the window when drawn, then exit")
-    p.add_argument("--panel", choices=("dataset", "training", "reconstruction", "interpolation", "latent", "studio"),
-                   help="the panel in front at start")
+    p.add_argument("--panel", choices=("dataset", "training", "reconstruction", "interpolation", "latent", "studio",
+                                       "generate", "retrieve", "edit"),
+                   help="the panel in front at start (generate, retrieve, edit: a page of the latent studio)")
     p.add_argument("--settings", metavar="FILE.ini", help="keep the window's settings in this file instead of "
                    "the user's")
     p.set_defaults(handler=_cmd_gui)
@@ -382,6 +383,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         EpochEnded,
         RunFinished,
         RunStarted,
+        RunWarning,
         StepEnded,
         TaskControl,
         train,
@@ -448,6 +450,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
                     print(line, file=sys.stderr)
                 elif isinstance(event, CheckpointSaved) and event.kind == "step":
                     pass
+                elif isinstance(event, RunWarning):
+                    tqdm.write(f"vaeviewer: warning: {event.message}", file=sys.stderr)  # above the bar, if one is up
                 elif isinstance(event, RunFinished):
                     finished = event
         finally:

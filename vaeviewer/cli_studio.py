@@ -69,8 +69,16 @@ def add_studio_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", type=int, required=True, metavar="I", help="shape index in the split")
     p.add_argument("--direction", required=True, help="pc1, pc2, ... or CLASS_A-CLASS_B")
     p.add_argument("--amount", type=float, required=True, help="steps along the direction (negative: the other way)")
-    p.add_argument("--save-cloud", required=True, metavar="OUT.ply|.npy|.pcd|.xyz",
+    p.add_argument("--save-cloud", metavar="OUT.ply|.npy|.pcd|.xyz",
                    help="the edited shape, in the model's frame (centred, unit sphere)")
+    p.add_argument("--gif", metavar="OUT.gif|.mp4", help="an animation of the shape swept along the direction, "
+                   "from -AMOUNT to +AMOUNT (the window's Export sweep)")
+    p.add_argument("--steps", type=int, default=24, help="frames of the sweep (default: 24)")
+    p.add_argument("--fps", type=float, default=12.0, help="frames per second of the sweep (default: 12)")
+    p.add_argument("--size", type=int, default=320, help="frame height and panel width in pixels (default: 320)")
+    p.add_argument("--layout", choices=("single", "triptych"), default="single",
+                   help="single: the sweep alone; triptych: -AMOUNT | sweep | +AMOUNT (default: single)")
+    p.add_argument("--up", choices=("y", "z"), default="y", help="the clouds' up axis in the sweep (default: y)")
 
 
 def _open(args: argparse.Namespace, preferred: str) -> tuple[Any, Any, Any, Any]:
@@ -177,18 +185,45 @@ def _cmd_retrieve(args: argparse.Namespace) -> int:
 def _cmd_edit(args: argparse.Namespace) -> int:
     from vaeviewer.data.cloud_files import check_cloud_path, save_cloud
     from vaeviewer.errors import OptionError
-    from vaeviewer.workflows.studio import edit_direction, edit_shape
+    from vaeviewer.workflows.export import check_export_options
+    from vaeviewer.workflows.studio import edit_direction, edit_shape, encode_clouds, sweep
 
-    check_cloud_path(args.save_cloud)
+    if args.save_cloud is None and args.gif is None:
+        raise OptionError("edit: give --save-cloud OUT (the edited shape) or --gif OUT (its sweep), or both")
+    if args.save_cloud is not None:
+        check_cloud_path(args.save_cloud)
+    if args.gif is not None:
+        check_export_options(args.gif, steps=args.steps, fps=args.fps, size=args.size, layout=args.layout, up=args.up)
     dataset, split, model, checkpoint = _open(args, "test")
     with dataset:
         if not -len(split) <= args.index < len(split):
             raise OptionError(f"--index {args.index} is out of range: split {split.name!r} has {len(split)} shapes")
         cloud = split.points(args.index, model.config.num_points)
         step = edit_direction(_index(args, model, split, checkpoint), args.direction)
-        edited = edit_shape(model, cloud, step, [args.amount])[0]
         name = split.shape_name(args.index)
-    path = save_cloud(args.save_cloud, edited, comment=f"vaeviewer edit of {name} ({split.name} #{args.index}): "
-                      f"{args.amount:g} x {args.direction}\nframe: the model's (centred, unit sphere)")
-    print(f"vaeviewer: wrote {path} ({name} moved {args.amount:g} x {args.direction})", file=sys.stderr)
+        edited = edit_shape(model, cloud, step, [args.amount])[0]
+        swept = sweep(model, encode_clouds(model, [cloud])[0], step, abs(args.amount), args.steps,
+                      args.direction) if args.gif else None
+    if args.save_cloud is not None:
+        path = save_cloud(args.save_cloud, edited, comment=f"vaeviewer edit of {name} ({split.name} #{args.index}): "
+                          f"{args.amount:g} x {args.direction}\nframe: the model's (centred, unit sphere)")
+        print(f"vaeviewer: wrote {path} ({name} moved {args.amount:g} x {args.direction})", file=sys.stderr)
+    if swept is not None:
+        path = _write_sweep(args, swept, (f"{args.direction} -{abs(args.amount):g}", f"{args.direction} "
+                                          f"+{abs(args.amount):g}"))
+        print(f"vaeviewer: wrote {path} ({name} swept {args.direction} from -{abs(args.amount):g} to "
+              f"+{abs(args.amount):g}, {args.steps} frames)", file=sys.stderr)
     return 0
+
+
+def _write_sweep(args: argparse.Namespace, swept: Any, labels: tuple[str, str]) -> Path:
+    """Render a sweep into ``args.gif`` with the interpolation's exporter; the written file."""
+    from vaeviewer.render.writers import open_animation_writer
+    from vaeviewer.workflows.export import write_interpolation
+
+    written = None
+    for event in write_interpolation(swept, open_animation_writer(args.gif, args.fps), size=args.size,
+                                     layout=args.layout, up=args.up, labels=labels):
+        written = event.path or written
+    assert written is not None
+    return written

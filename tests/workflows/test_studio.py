@@ -95,3 +95,62 @@ def test_on_modelnet10_the_nearest_training_shape_mostly_has_the_right_class(mod
         (own,) = retrieve(model, index, [dataset.split("train").points(17, model.config.num_points)], k=1)
     assert right >= 32, f"{right} of 40"
     assert int(index.indices[own[0][0]]) == 17
+
+
+def test_the_editor_encodes_once_and_moves_as_edit_shape_does() -> None:
+    from vaeviewer.workflows.models import open_model
+    from vaeviewer.workflows.studio import (
+        LatentEditor,
+        build_index,
+        edit_shape,
+        group_direction,
+        principal_edit_directions,
+    )
+
+    with open_dataset("builtin") as dataset:
+        model, _ = open_model(None, "cpu", dataset.class_names)
+        train = dataset.split("train")
+        index = build_index(model, train, cache=False)
+        cloud = dataset.split("test").points(4, model.config.num_points)
+    pcs = principal_edit_directions(index, 3)
+    assert [d.name for d in pcs] == ["pc1", "pc2", "pc3"] and pcs[0].unit == "σ"
+    # One unit is one standard deviation of the codes along the direction.
+    centred = index.latents - index.latents.mean(axis=0)
+    unit = pcs[0].step / np.linalg.norm(pcs[0].step)
+    assert np.linalg.norm(pcs[0].step) == pytest.approx(float((centred @ unit).std(ddof=1)), rel=1e-4)
+    chairs, tables = (index.latents[index.labels == index.class_names.index(name)] for name in ("chair", "table"))
+    attribute = group_direction(chairs, tables, "chair-table")
+    editor = LatentEditor(model)
+    editor.set_directions([*pcs, attribute])
+    editor.start(cloud)
+    editor.set_amount("pc2", 1.5)
+    editor.set_amount("chair-table", -0.5)
+    expected = edit_shape(model, cloud, 1.5 * pcs[1].step - 0.5 * attribute.step, [1.0])[0]
+    np.testing.assert_allclose(editor.decode(), expected, atol=1e-5)
+    # Apply: the moved code is the start from now on.
+    code = editor.apply()
+    assert not editor.amounts.any()
+    np.testing.assert_allclose(editor.decode(), expected, atol=1e-5)
+    np.testing.assert_array_equal(editor.code(), code)
+    # A sweep along pc1 from -2 to +2 sigma, titled with its amounts, centred on the shape.
+    swept = editor.sweep("pc1", 2.0, 5)
+    assert swept.steps == 5 and swept.titles == ("pc1 -2.00σ", "pc1 -1.00σ", "pc1 +0.00σ", "pc1 +1.00σ", "pc1 +2.00σ")
+    np.testing.assert_allclose(swept.frames[2], expected, atol=1e-5)
+    np.testing.assert_array_equal(swept.input_a, swept.frames[0])
+    with pytest.raises(Exception, match="both groups"):
+        group_direction(chairs[:0], tables, "empty")
+
+
+def test_edit_writes_the_sweep_as_an_animation(tmp_path: Path) -> None:
+    from PIL import Image
+
+    out = tmp_path / "sweep.gif"
+    result = vaeviewer("edit", "--index", "4", "--direction", "chair-table", "--amount", "1", "--gif", str(out),
+                       "--steps", "6", "--size", "64", "--layout", "triptych")
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as gif:
+        assert gif.n_frames == 6 and gif.size == (192, 64)
+    assert_user_error(vaeviewer("edit", "--index", "4", "--direction", "pc1", "--amount", "1"), "--save-cloud")
+    assert_user_error(vaeviewer("edit", "--index", "4", "--direction", "pc1", "--amount", "0", "--gif",
+                                str(tmp_path / "zero.gif")), "--amount 0")
+    assert not (tmp_path / "zero.gif").exists()

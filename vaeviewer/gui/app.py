@@ -78,9 +78,10 @@ def run_app(
         Before the window opens, for a bad option, data set or checkpoint.
     """
     from vaeviewer.gui.main_window import PANEL_NAMES
+    from vaeviewer.gui.panels.studio import STUDIO_PAGES
 
-    if panel is not None and panel not in PANEL_NAMES:
-        raise OptionError(f"--panel {panel}: one of {', '.join(PANEL_NAMES)}")
+    if panel is not None and panel not in PANEL_NAMES + STUDIO_PAGES:
+        raise OptionError(f"--panel {panel}: one of {', '.join(PANEL_NAMES + STUDIO_PAGES)}")
     if screenshot is not None:
         target = Path(screenshot)
         if target.suffix.lower() not in (".png", ".jpg", ".jpeg"):
@@ -143,11 +144,24 @@ def _open_window(data: str, checkpoint: str | None, *, up: str | None, panel: st
     if run is not None:
         window.panels["training"].follow_run(run)
     if panel is not None:
-        window.show_panel(panel)
+        _show_panel(window, panel)
     if checkpoint is None:
         # After the first shape is on screen: loading torch and the model takes a second or two.
         QTimer.singleShot(0, lambda: window.open_checkpoint(None))
     return window, app
+
+
+def _show_panel(window: Any, name: str) -> Any:
+    """Bring panel ``name`` to the front and return it; a latent studio page's name shows the studio at that page."""
+    from vaeviewer.gui.panels.studio import STUDIO_PAGES
+
+    if name in STUDIO_PAGES:
+        window.show_panel("studio")
+        studio = window.panels["studio"]
+        studio.show_page(name)
+        return studio
+    window.show_panel(name)
+    return window.panels[name]
 
 
 def _choose_shapes(session: Any, split: str | None, index: int | None, pair: Sequence[int] | None) -> None:
@@ -186,8 +200,7 @@ def _take_screenshot_when_ready(window, path: str, panel: str | None, status: di
             print(f"vaeviewer: warning: still busy ({', '.join(window.busy_panels())}) after "
                   f"{SCREENSHOT_TIMEOUT_S:.0f} s; saving the window as it is", file=sys.stderr)
         if panel is not None:
-            window.show_panel(panel)  # again: the model may have arrived after the first call
-            window.panels[panel].prepare_screenshot()
+            _show_panel(window, panel).prepare_screenshot()  # again: the model may have arrived since
         window.viewport.image()  # one more render of the final state
         if window.save_screenshot(path):
             print(f"vaeviewer: wrote {path}", file=sys.stderr)

@@ -78,7 +78,10 @@ class ExportDialog(QDialog):
     """Export the interpolation from shape A to shape B of the session's split as a GIF or MP4.
 
     Non-modal: the window stays usable while it exports. The options are those
-    of ``vaeviewer export-gif``; the up axis is the session's.
+    of ``vaeviewer export-gif``; the up axis is the session's. An end may be a
+    shape kept in the window (the session's ``kept_ends``) until its box is
+    changed; :meth:`prefill_sweep` exports a path decoded elsewhere instead (a
+    shape swept along a latent direction) with the same renderer and writer.
 
     Parameters
     ----------
@@ -144,6 +147,8 @@ class ExportDialog(QDialog):
         self._tasks = TaskRunner(self)
         self._decoding: Task | None = None
         self._result: Interpolation | None = None
+        self._kept: dict[str, Any] = {"a": None, "b": None}  # ends that are kept shapes, not indices
+        self._sweep: tuple[Interpolation, tuple[str, str]] | None = None  # a path to export as it is
         self._writer: AnimationWriter | None = None
         self._events: Iterator[ExportProgress] | None = None
         self._options: dict[str, Any] = {}
@@ -174,8 +179,8 @@ class ExportDialog(QDialog):
         row.addWidget(self.browse_button)
         form.addRow("Output file", row)
 
-        self.a_box, self.a_name = self._shape_row(form, "Shape A")
-        self.b_box, self.b_name = self._shape_row(form, "Shape B")
+        self.a_box, self.a_name = self._shape_row(form, "Shape A", "a")
+        self.b_box, self.b_name = self._shape_row(form, "Shape B", "b")
 
         self.steps_box = QSpinBox()
         self.steps_box.setRange(2, 1000)
@@ -255,11 +260,16 @@ class ExportDialog(QDialog):
             self.progress_bar.setRange(0, len(playback_order(self.steps_box.value(), self.pingpong_check.isChecked())))
             self.progress_bar.setValue(0)
 
-    def _shape_row(self, form: QFormLayout, title: str) -> tuple[QSpinBox, QLabel]:
+    def _shape_row(self, form: QFormLayout, title: str, slot: str) -> tuple[QSpinBox, QLabel]:
         box = QSpinBox()
         box.setToolTip("Index of the shape in the split")
         name = QLabel()
-        box.valueChanged.connect(lambda index: name.setText(self.session.shape_label(index)))
+
+        def chosen(index: int) -> None:
+            self._kept[slot] = None  # a shape of the split from now on
+            name.setText(self.session.shape_label(index))
+
+        box.valueChanged.connect(chosen)
         row = QHBoxLayout()
         row.addWidget(box)
         row.addWidget(name, 1)
@@ -279,9 +289,14 @@ class ExportDialog(QDialog):
         pingpong: bool | None = None,
         path: str | None = None,
     ) -> None:
-        """Set the options the caller knows (None keeps what is there); ignored while exporting."""
+        """Set the options the caller knows (None keeps what is there); ignored while exporting.
+
+        An end left None is the session's: a shape of the split, or a kept shape.
+        """
         if self.is_running:
             return
+        self._sweep = None
+        self.setWindowTitle("Export interpolation")
         count = len(self.session.split) if self.session.split is not None else 0
         for box in (self.a_box, self.b_box):
             box.setRange(0, max(count - 1, 0))
@@ -289,8 +304,10 @@ class ExportDialog(QDialog):
         pair = self.session.pair
         self.a_box.setValue(max(pair["a"] if index_a is None else index_a, 0))
         self.b_box.setValue(max(pair["b"] if index_b is None else index_b, 0))
-        for box, label in ((self.a_box, self.a_name), (self.b_box, self.b_name)):
-            label.setText(self.session.shape_label(box.value()))
+        for slot, index, box, label in (("a", index_a, self.a_box, self.a_name), ("b", index_b, self.b_box, self.b_name)):
+            self._kept[slot] = self.session.kept_ends[slot] if index is None else None
+            kept = self._kept[slot]
+            label.setText(f"kept shape: {kept.label}" if kept is not None else self.session.shape_label(box.value()))
         if steps is not None:
             self.steps_box.setValue(int(steps))
         if method is not None and method in INTERPOLATION_METHODS:
@@ -304,6 +321,22 @@ class ExportDialog(QDialog):
         elif not self.path_edit.text():
             self.path_edit.setText(str(Path.home() / f"interpolation_{self.a_box.value()}_{self.b_box.value()}.gif"))
         self.up_label.setText(self.session.up)
+
+    def prefill_sweep(self, result: Interpolation, labels: tuple[str, str], path: str) -> None:
+        """Export ``result`` as it is (its frames, its two side shapes) instead of a path between A and B.
+
+        The shapes, steps and method are the path's own and cannot be changed; ignored while exporting.
+        """
+        if self.is_running:
+            return
+        self._sweep = (result, labels)
+        self.setWindowTitle("Export edit")
+        self.steps_box.setValue(result.steps)
+        self.a_name.setText(labels[0])
+        self.b_name.setText(labels[1])
+        self.path_edit.setText(path)
+        self.up_label.setText(self.session.up)
+        self._set_running(False)
 
     def options(self) -> dict[str, Any]:
         """The options as keyword arguments of ``export_interpolation`` (``out_path`` included)."""
@@ -342,29 +375,19 @@ class ExportDialog(QDialog):
         try:
             if not options["out_path"]:
                 raise OptionError("choose the file to write (.gif or .mp4)")
-            if session.model is None:
+            if session.model is None and self._sweep is None:
                 raise OptionError("open a model first")
-            if session.split is None or not len(session.split):
-                raise OptionError("open a data set with shapes first")
             target = check_export_options(
                 options["out_path"], steps=options["steps"], fps=options["fps"], size=options["size"],
                 method=options["method"], layout=options["layout"], up=options["up"],
             )
-            index_a, index_b = self.a_box.value(), self.b_box.value()
-            for name, index in (("A", index_a), ("B", index_b)):
-                if not 0 <= index < len(session.split):
-                    raise OptionError(f"shape {name}: {index} is out of range: split {session.split.name!r} "
-                                      f"has {len(session.split)} shapes")
-            clouds = (session.cloud(index_a, session.num_points), session.cloud(index_b, session.num_points))
+            clouds, labels = self._ends() if self._sweep is None else ((None, None), self._sweep[1])
             # Opened now, as export_interpolation does: an unwritable target fails before any work.
             writer = open_animation_writer(target, options["fps"])
         except VaeviewerError as error:
             self._show_error(str(error))
             return
-        split = session.split
-        self._options = dict(
-            options, labels=(f"A: {split.shape_name(index_a)}", f"B: {split.shape_name(index_b)}"),
-        )
+        self._options = dict(options, labels=labels)
         self._writer = writer
         self._control = TaskControl()
         self._result = None
@@ -372,11 +395,31 @@ class ExportDialog(QDialog):
         total = len(playback_order(options["steps"], options["pingpong"]))
         self._set_running(True)
         self._show_progress(ExportProgress(0, total, "decoding"))
+        if self._sweep is not None:  # decoded already
+            self._result = self._sweep[0]
+            self._decode_done()
+            return
         model, method, steps = session.model, options["method"], options["steps"]
         # Torch only: the model runs off the GUI thread; the arrays it returns are plain numpy.
         self._decoding = self._tasks.start(lambda: iter([interpolate(model, clouds[0], clouds[1], steps, method)]),
                                            on_item=self._decoded, on_failed=self._decode_failed,
                                            on_done=self._decode_done)
+
+    def _ends(self) -> tuple[tuple[Any, Any], tuple[str, str]]:
+        """The two clouds to interpolate and their titles; OptionError for an end out of range."""
+        session, clouds, labels = self.session, [], []
+        for slot, box in (("a", self.a_box), ("b", self.b_box)):
+            kept = self._kept[slot]
+            if kept is not None:
+                clouds.append(kept.points(session.num_points))
+                labels.append(f"{slot.upper()}: {kept.label}")
+                continue
+            if session.split is None or not 0 <= box.value() < len(session.split):
+                count = len(session.split) if session.split is not None else 0
+                raise OptionError(f"shape {slot.upper()}: {box.value()} is out of range: the split has {count} shapes")
+            clouds.append(session.cloud(box.value(), session.num_points))
+            labels.append(f"{slot.upper()}: {session.split.shape_name(box.value())}")
+        return (clouds[0], clouds[1]), (labels[0], labels[1])
 
     def cancel(self) -> None:
         """Stop the export after the current frame; nothing is written. No-op when idle."""
@@ -472,9 +515,12 @@ class ExportDialog(QDialog):
         self._running = running
         for widget in self._option_widgets:
             widget.setEnabled(not running)
-        if not running and (self.session.split is None or not len(self.session.split)):
+        if not running and (self._sweep is not None or self.session.split is None or not len(self.session.split)):
             self.a_box.setEnabled(False)
             self.b_box.setEnabled(False)
+        if self._sweep is not None:  # the path is given: its steps and method are its own
+            self.steps_box.setEnabled(False)
+            self.method_combo.setEnabled(False)
         self.export_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
 

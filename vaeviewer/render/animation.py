@@ -81,6 +81,7 @@ def interpolation_frames(
     orbit: bool = False,
     pingpong: bool = False,
     up: str = "y",
+    titles: Sequence[str] | None = None,
 ) -> Iterator[np.ndarray]:
     """Render the frames of an interpolation clip, one at a time.
 
@@ -112,6 +113,8 @@ def interpolation_frames(
         Play forward then backward; see :func:`playback_order`.
     up : {"y", "z"}
         The clouds' up axis.
+    titles : sequence of str, optional
+        A title for every step instead of ``t = ...`` (a sweep's amounts: ``pc1 +1.50σ``).
 
     Yields
     ------
@@ -126,6 +129,8 @@ def interpolation_frames(
         ts = np.linspace(0.0, 1.0, steps) if steps > 1 else np.zeros(1)
     if len(ts) != steps:
         raise ValueError(f"{len(ts)} parameters for {steps} clouds")
+    if titles is not None and len(titles) != steps:
+        raise ValueError(f"{len(titles)} titles for {steps} clouds")
     if layout == "triptych" and (input_a is None or input_b is None):
         raise ValueError("the triptych layout needs input_a and input_b")
     order = playback_order(steps, pingpong)
@@ -134,7 +139,7 @@ def interpolation_frames(
         sides: tuple[np.ndarray, np.ndarray] | None = None
         for position, step in enumerate(order):
             azimuth = 360.0 * position / len(order) if orbit else 0.0
-            title = f"t = {ts[step]:.2f}"
+            title = titles[step] if titles is not None else f"t = {ts[step]:.2f}"
             morph = renderer.render([CloudLayer(clouds[step], RECONSTRUCTION_GREEN, point_size)], title, azimuth)
             if layout == "single":
                 yield morph

@@ -210,7 +210,7 @@ def write_interpolation(
     try:
         frames = interpolation_frames(
             result.frames, ts=result.ts, input_a=result.input_a, input_b=result.input_b, labels=labels,
-            layout=layout, size=size, orbit=orbit, pingpong=pingpong, up=up,
+            layout=layout, size=size, orbit=orbit, pingpong=pingpong, up=up, titles=result.titles,
         )
         for done in range(total):
             if control.is_paused and not control.should_stop:

@@ -113,6 +113,8 @@ class Interpolation:
         float32 (steps, num_points, 3), the decoded clouds.
     input_a, input_b : numpy.ndarray
         float32 (n, 3), the two shapes as they were encoded.
+    titles : tuple of str, optional
+        What each frame is, where ``t = ...`` would not say it (a sweep's amounts).
     """
 
     method: str
@@ -121,6 +123,7 @@ class Interpolation:
     frames: np.ndarray
     input_a: np.ndarray
     input_b: np.ndarray
+    titles: tuple[str, ...] | None = None
 
     @property
     def steps(self) -> int:

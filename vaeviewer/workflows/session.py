@@ -10,6 +10,7 @@ changes it from another thread.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 
 from vaeviewer.errors import OptionError
 
-__all__ = ["Event", "ViewerSession", "PAIR_SLOTS"]
+__all__ = ["Event", "KeptShape", "ViewerSession", "PAIR_SLOTS"]
 
 #: The two ends of an interpolation.
 PAIR_SLOTS = ("a", "b")
@@ -46,6 +47,30 @@ class Event:
             callback(*args)
 
 
+@dataclass(frozen=True)
+class KeptShape:
+    """A shape made in the window (a generated sample, an edited shape, a query file), not one of the data set's.
+
+    Attributes
+    ----------
+    label : str
+        What it is, as the window names it: ``sample 3, seed 5``.
+    cloud : numpy.ndarray
+        float32 (n, 3), in the model's frame (centred, in the unit sphere).
+    """
+
+    label: str
+    cloud: np.ndarray
+
+    def points(self, num_points: int | None = None) -> np.ndarray:
+        """The cloud, resampled to ``num_points`` when given and different (farthest points, or repeats)."""
+        if num_points is None or len(self.cloud) == num_points:
+            return self.cloud
+        from vaeviewer.data.geometry import resample_cloud
+
+        return resample_cloud(self.cloud, int(num_points), np.random.default_rng(0)).astype(np.float32)
+
+
 class _SessionEvents:
     """The events of a :class:`ViewerSession`."""
 
@@ -58,7 +83,7 @@ class _SessionEvents:
         self.model = Event()
         #: Another shape of the split was chosen (its index, or -1 for none).
         self.selection = Event()
-        #: An end of the interpolation was set (``"a"`` or ``"b"``, the index).
+        #: An end of the interpolation was set (``"a"`` or ``"b"``, the index; -1 for a kept shape).
         self.pair = Event()
         #: The up axis of the clouds changed (``"y"`` or ``"z"``).
         self.up = Event()
@@ -83,7 +108,10 @@ class ViewerSession:
     selection : int
         Index in ``split`` of the chosen shape, -1 for none.
     pair : dict
-        ``{"a": index, "b": index}``, the ends of the interpolation (-1 when unset).
+        ``{"a": index, "b": index}``, the ends of the interpolation (-1 when unset or a kept shape).
+    kept_ends : dict
+        ``{"a": KeptShape or None, "b": ...}``: an end that is a shape made in the window rather
+        than one of the split's (see :meth:`set_pair_shape`).
     up : str
         ``y`` or ``z``.
     """
@@ -98,6 +126,7 @@ class ViewerSession:
         self.checkpoint: Any = None
         self.selection = -1
         self.pair = {"a": -1, "b": -1}
+        self.kept_ends: dict[str, KeptShape | None] = {"a": None, "b": None}
         self.up = "y"
         self._cloud_cache: dict[tuple[str, int, int], np.ndarray] = {}
 
@@ -137,6 +166,7 @@ class ViewerSession:
         self._cloud_cache.clear()
         self.selection = 0 if len(self.split) else -1
         self.pair = {"a": -1, "b": -1}
+        self.kept_ends = {"a": None, "b": None}
         if len(self.split) >= 2:
             self.pair = {"a": 0, "b": 1}
         try:
@@ -175,6 +205,7 @@ class ViewerSession:
         self.split = self.dataset.split(name)
         self.selection = 0 if len(self.split) else -1
         self.pair = {"a": 0 if len(self.split) else -1, "b": 1 if len(self.split) >= 2 else -1}
+        self.kept_ends = {"a": None, "b": None}
         self.events.split.emit(name)
         self.events.selection.emit(self.selection)
 
@@ -201,7 +232,38 @@ class ViewerSession:
         if self.split is None or not 0 <= index < len(self.split):
             raise OptionError(f"shape {index} is not in the split")
         self.pair[slot] = int(index)
+        self.kept_ends[slot] = None
         self.events.pair.emit(slot, int(index))
+
+    def set_pair_shape(self, slot: str, shape: KeptShape) -> None:
+        """Make a shape made in the window (a sample, an edit) end ``slot`` of the interpolation."""
+        if slot not in PAIR_SLOTS:
+            raise ValueError(f"slot must be 'a' or 'b', got {slot!r}")
+        self.pair[slot] = -1
+        self.kept_ends[slot] = shape
+        self.events.pair.emit(slot, -1)
+
+    def swap_pair(self) -> None:
+        """Make A the old B and B the old A (shapes of the split and kept shapes alike)."""
+        self.pair = {"a": self.pair["b"], "b": self.pair["a"]}
+        self.kept_ends = {"a": self.kept_ends["b"], "b": self.kept_ends["a"]}
+        for slot in PAIR_SLOTS:
+            self.events.pair.emit(slot, self.pair[slot])
+
+    def has_pair_end(self, slot: str) -> bool:
+        """Whether end ``slot`` is set: a shape of the split or a kept shape."""
+        index = self.pair[slot]
+        return self.kept_ends[slot] is not None or (self.split is not None and 0 <= index < len(self.split))
+
+    def pair_cloud(self, slot: str, num_points: int | None = None) -> np.ndarray:
+        """End ``slot`` as a float32 (n, 3) cloud, resampled to ``num_points`` when given."""
+        kept = self.kept_ends[slot]
+        return self.cloud(self.pair[slot], num_points) if kept is None else kept.points(num_points)
+
+    def pair_label(self, slot: str) -> str:
+        """What end ``slot`` is: the shape's label, or the kept shape's (empty when unset)."""
+        kept = self.kept_ends[slot]
+        return kept.label if kept is not None else self.shape_label(self.pair[slot])
 
     def set_up(self, up: str) -> None:
         """Set the clouds' up axis for every view (``"y"`` or ``"z"``)."""

@@ -17,7 +17,11 @@ query on twelve thousand shapes costs one encode and one matrix product.
   latent means are nearest (Euclidean distance in latent space).
 - :func:`edit_shape` moves a shape's code along a principal direction of the index
   (in units of its standard deviation) or along an attribute vector (the mean code
-  of one class minus that of another) and decodes it.
+  of one class minus that of another) and decodes it. :class:`LatentEditor` is the
+  same for the window's sliders: the shape is encoded once, and every move decodes
+  one code; :func:`sweep` decodes a shape moved along one direction, frame by frame,
+  as an :class:`~vaeviewer.workflows.interpolate.Interpolation` that the GIF
+  exporter renders.
 """
 
 from __future__ import annotations
@@ -35,9 +39,12 @@ from vaeviewer.data.dataset import ShapeSplit
 from vaeviewer.errors import OptionError
 from vaeviewer.files import atomic_write
 from vaeviewer.model import PointCloudVAE
+from vaeviewer.workflows.interpolate import Interpolation
 
 __all__ = [
     "SHORTLIST",
+    "EditDirection",
+    "LatentEditor",
     "LatentIndex",
     "Sample",
     "build_index",
@@ -46,12 +53,15 @@ __all__ = [
     "edit_direction",
     "edit_shape",
     "encode_clouds",
+    "group_direction",
     "latent_index_cache_dir",
     "nearest_training_chamfer",
     "principal_directions",
+    "principal_edit_directions",
     "reference_distances",
     "retrieve",
     "sample_shapes",
+    "sweep",
 ]
 
 #: Training shapes (nearest in latent space) among which a sample's nearest shape is found by Chamfer distance.
@@ -340,3 +350,129 @@ def edit_shape(model: PointCloudVAE, cloud: np.ndarray, step: np.ndarray, amount
     code = encode_clouds(model, [cloud])[0]
     codes = code[None] + np.asarray(amounts, dtype=np.float32)[:, None] * np.asarray(step, dtype=np.float32)[None]
     return _decode(model, codes)
+
+
+@dataclass(frozen=True)
+class EditDirection:
+    """A direction to move shapes along: one unit of it, and what the unit is.
+
+    Attributes
+    ----------
+    name : str
+        ``pc1``, ``chair-table``, ``picked A-B``: how the window and the command line name it.
+    step : numpy.ndarray
+        float32 (D,), the move of one unit.
+    unit : str
+        ``σ`` (one standard deviation along a principal direction) or ``×`` (the whole difference of two means).
+    """
+
+    name: str
+    step: np.ndarray
+    unit: str
+
+
+def principal_edit_directions(index: LatentIndex, count: int) -> list[EditDirection]:
+    """The first ``count`` principal directions of the index's codes, one standard deviation each."""
+    vectors, stds = principal_directions(index)
+    return [EditDirection(f"pc{k + 1}", (vectors[k] * stds[k]).astype(np.float32), "σ")
+            for k in range(min(count, len(stds)))]
+
+
+def group_direction(first: np.ndarray, second: np.ndarray, name: str) -> EditDirection:
+    """The mean of codes ``first`` minus the mean of codes ``second`` (float (n, D) each, n >= 1)."""
+    if not len(first) or not len(second):
+        raise OptionError(f"direction {name}: both groups need at least one shape")
+    step = np.asarray(first, dtype=np.float64).mean(axis=0) - np.asarray(second, dtype=np.float64).mean(axis=0)
+    return EditDirection(name, step.astype(np.float32), "×")
+
+
+class LatentEditor:
+    """A shape's code moved by some amount along each of a few directions; the window's edit sliders.
+
+    The shape is encoded once (:meth:`start`); each change of an amount then costs
+    one decode of one code, which is what lets a slider drag redraw at the screen's
+    rate. :meth:`apply` makes the moved code the new starting point.
+
+    Parameters
+    ----------
+    model : PointCloudVAE
+    """
+
+    def __init__(self, model: PointCloudVAE) -> None:
+        self.model = model
+        self.base: np.ndarray | None = None
+        self.directions: list[EditDirection] = []
+        self.amounts = np.zeros(0, dtype=np.float32)
+
+    def start(self, cloud: np.ndarray | None = None, code: np.ndarray | None = None) -> None:
+        """Edit ``cloud`` (encoded now, at the model's point count) or the code ``code``; the amounts go to zero."""
+        self.base = np.asarray(code if code is not None else encode_clouds(self.model, [cloud])[0], dtype=np.float32)
+        self.amounts = np.zeros(len(self.directions), dtype=np.float32)
+
+    def set_directions(self, directions: Sequence[EditDirection]) -> None:
+        """Move along ``directions`` from now on (the amounts of names kept are kept)."""
+        old = {d.name: float(a) for d, a in zip(self.directions, self.amounts)}
+        self.directions = list(directions)
+        self.amounts = np.array([old.get(d.name, 0.0) for d in self.directions], dtype=np.float32)
+
+    def set_amount(self, name: str, amount: float) -> None:
+        """Move ``amount`` units along direction ``name``."""
+        names = [d.name for d in self.directions]
+        if name not in names:
+            raise OptionError(f"direction {name}: not one of {', '.join(names)}")
+        self.amounts[names.index(name)] = float(amount)
+
+    def amount(self, name: str) -> float:
+        """The amount along direction ``name`` (0 for one not in use)."""
+        for direction, amount in zip(self.directions, self.amounts):
+            if direction.name == name:
+                return float(amount)
+        return 0.0
+
+    def code(self, skip: str | None = None) -> np.ndarray:
+        """The moved code, float32 (D,); ``skip`` leaves that direction out."""
+        if self.base is None:
+            raise OptionError("no shape to edit")
+        code = self.base.astype(np.float64)
+        for direction, amount in zip(self.directions, self.amounts):
+            if direction.name != skip and amount:
+                code = code + float(amount) * direction.step
+        return code.astype(np.float32)
+
+    def decode(self) -> np.ndarray:
+        """The moved shape, float32 (N, 3)."""
+        return _decode(self.model, self.code()[None])[0]
+
+    def apply(self) -> np.ndarray:
+        """Keep the moved shape: its code becomes the start and the amounts go to zero; its code."""
+        self.base = self.code()
+        self.amounts[:] = 0.0
+        return self.base
+
+    def sweep(self, name: str, extent: float, steps: int) -> Interpolation:
+        """The shape moved from ``-extent`` to ``+extent`` along ``name`` (the other amounts as they are)."""
+        for direction in self.directions:
+            if direction.name == name:
+                return sweep(self.model, self.code(skip=name), direction.step, extent, steps, name, direction.unit)
+        raise OptionError(f"direction {name}: not one of {', '.join(d.name for d in self.directions)}")
+
+
+def sweep(model: PointCloudVAE, code: np.ndarray, step: np.ndarray, extent: float, steps: int,
+          name: str = "", unit: str = "") -> Interpolation:
+    """``code`` moved from ``-extent`` to ``+extent`` times ``step`` in ``steps`` frames, decoded.
+
+    An :class:`~vaeviewer.workflows.interpolate.Interpolation` (a straight path, so ``lerp``) whose two side
+    shapes are its end frames, each frame titled with its amount (``pc1 +1.50σ``, ``name`` and ``unit``): what
+    :func:`~vaeviewer.workflows.export.write_interpolation` renders.
+    """
+    from vaeviewer.workflows.interpolate import check_path_options
+
+    check_path_options(steps, "lerp")
+    if not extent > 0:
+        raise OptionError(f"--amount {extent:g}: a sweep needs a non-zero amount")
+    amounts = np.linspace(-extent, extent, int(steps))
+    codes = np.asarray(code, dtype=np.float32)[None] + amounts[:, None].astype(np.float32) * \
+        np.asarray(step, dtype=np.float32)[None]
+    frames = np.concatenate([_decode(model, codes[k:k + 32]) for k in range(0, len(codes), 32)])
+    titles = tuple(f"{name} {amount:+.2f}{unit}".strip() for amount in amounts)
+    return Interpolation("lerp", (amounts + extent) / (2 * extent), codes, frames, frames[0], frames[-1], titles)
