@@ -107,6 +107,10 @@ def _add_export_gif(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_cmd_export_gif)
 
 
+#: ``gui --panel``: the window's panels and the latent studio's pages (generate, retrieve, edit).
+_PANELS = ("dataset", "training", "reconstruction", "interpolation", "latent", "studio", "generate", "retrieve", "edit")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of the whole command line."""
     parser = _Parser(
@@ -201,11 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--run", metavar="RUN_DIR", help="follow this training run in the training panel (its curves "
                    "and checkpoints, as vaeviewer train or torchrun write them)")
     p.add_argument("--screenshot", metavar="OUT.png", help="save a picture of the window when drawn, then exit")
-    p.add_argument("--panel", choices=("dataset", "training", "reconstruction", "interpolation", "latent", "studio",
-                                       "generate", "retrieve", "edit"),
-                   help="the panel in front at start (generate, retrieve, edit: a page of the latent studio)")
-    p.add_argument("--settings", metavar="FILE.ini", help="keep the window's settings in this file instead of "
-                   "the user's")
+    p.add_argument("--panel", choices=_PANELS, help="the panel in front at start (or a page of the latent studio)")
+    p.add_argument("--settings", metavar="FILE.ini", help="keep the window's settings in this file, not the user's")
     p.set_defaults(handler=_cmd_gui)
     return parser
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from vaeviewer.data import open_dataset
 from vaeviewer.errors import OptionError, VaeviewerError
@@ -365,7 +366,15 @@ def test_torchrun_trains_and_resumes_with_one_voice(torchrun_run: tuple[Path, Pa
     history = History.read_csv(run / "history.csv")
     assert history.columns["epoch"] == [1, 2] and history.columns["global_step"] == [4, 8]
     assert all(v > 0 for v in history.columns["val_chamfer"])
-    assert sorted(p.name for p in run.iterdir()) == ["best.pt", "history.csv", "last.pt", "run.json"]
+    names = sorted(p.name for p in run.iterdir())
+    logs = [name for name in names if "tfevents" in name]
+    assert [name for name in names if name not in logs] == ["best.pt", "history.csv", "last.pt", "run.json"]
+    # Rank 0 alone writes the TensorBoard log: one event file per session, the epochs at their global steps.
+    assert len(logs) == 2
+    log = EventAccumulator(str(run), size_guidance={"scalars": 0}).Reload()
+    assert [e.step for e in log.Scalars("train/loss")] == [4, 8]
+    assert [e.step for e in log.Scalars("step/loss")] == list(range(1, 9))
+    assert [e.value for e in log.Scalars("val/chamfer")] == pytest.approx(history.columns["val_chamfer"], rel=1e-5)
 
     last = load_checkpoint(run / "last.pt")
     model = build_model(last)

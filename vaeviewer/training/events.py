@@ -21,6 +21,7 @@ __all__ = [
     "PreviewReady",
     "RunPaused",
     "RunResumed",
+    "RunWarning",
     "RunFinished",
 ]
 
@@ -155,6 +156,18 @@ class RunResumed(TrainingEvent):
     """A paused run goes on."""
 
     global_step: int
+
+
+@dataclass(frozen=True)
+class RunWarning(TrainingEvent):
+    """Something went wrong that does not stop the run; ``message`` says what, on one line.
+
+    Yielded once when the TensorBoard log cannot be written (a full disk, a
+    folder that refuses the file): the run goes on without it. Only rank 0 of a
+    distributed run writes the log, so only rank 0 yields this.
+    """
+
+    message: str
 
 
 @dataclass(frozen=True)

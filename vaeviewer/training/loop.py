@@ -2,11 +2,12 @@
 
 The loop owns everything a run does: it opens the data, builds the model,
 steps the optimizer, validates after each epoch, and writes ``last.pt``,
-``best.pt``, ``history.csv`` and ``run.json`` into the run folder. Callers
-only iterate it: the command line prints the events, the window turns them
-into signals. Between two steps it checks :class:`TaskControl`; a stopped run
-saves where it is, and ``resume`` continues bit for bit where it left off
-(shuffling is seeded per epoch and the RNG state is saved in the checkpoint).
+``best.pt``, ``history.csv``, ``run.json`` and a TensorBoard event file into
+the run folder. Callers only iterate it: the command line prints the events,
+the window turns them into signals. Between two steps it checks
+:class:`TaskControl`; a stopped run saves where it is, and ``resume``
+continues bit for bit where it left off (shuffling is seeded per epoch and
+the RNG state is saved in the checkpoint).
 
 Started by ``torchrun``, every process runs the same loop on its shard of each
 epoch and DistributedDataParallel averages their gradients; stops and errors
@@ -62,6 +63,7 @@ from vaeviewer.training.events import (
     RunPaused,
     RunResumed,
     RunStarted,
+    RunWarning,
     StepEnded,
     TrainingEvent,
     ValidationEnded,
@@ -70,7 +72,7 @@ from vaeviewer.training.history import History
 from vaeviewer.training.memory import keep_freed_memory
 from vaeviewer.training.run_folder import EpochTotals, RunFolder, TrainingState, run_record
 from vaeviewer.training.settings import SETTING, SETTINGS, TrainSettings
-from vaeviewer.training.validation import score_clouds
+from vaeviewer.training.validation import score_across_ranks
 
 __all__ = ["train", "check_start", "resolve_device", "settings_for_resume", "balanced_subset"]
 
@@ -179,7 +181,8 @@ def train(settings: TrainSettings, control: TaskControl | None = None, *, resume
     DistributedDataParallel, each on its shard of every epoch, and only rank 0
     writes the run folder (see :mod:`vaeviewer.training.distributed`). All
     processes yield the same events, with losses averaged over the global
-    batch, except :class:`PreviewReady`, which only rank 0 makes.
+    batch, except :class:`PreviewReady` and :class:`RunWarning`, which only
+    rank 0 makes.
 
     Parameters
     ----------
@@ -199,7 +202,9 @@ def train(settings: TrainSettings, control: TaskControl | None = None, *, resume
     TrainingEvent
         ``RunStarted``, then ``StepEnded`` per step, ``ValidationEnded``,
         ``CheckpointSaved`` and ``EpochEnded`` per epoch, ``RunPaused`` and
-        ``RunResumed`` around pauses, and always a final ``RunFinished``.
+        ``RunResumed`` around pauses, ``RunWarning`` once if the TensorBoard
+        log cannot be written (the run goes on), and always a final
+        ``RunFinished``.
 
     Raises
     ------
@@ -333,28 +338,6 @@ def _restore_rng(extra: dict, seed: int, global_step: int, device: torch.device,
         torch.manual_seed(_rank_seed(seed, ranks.rank, global_step))
 
 
-def _validate(model: PointCloudVAE, val_data: _Clouds, ranks: Ranks) -> tuple[float, float, float]:
-    """Validation Chamfer, KL and classifier accuracy; each process scores every world_size-th shape."""
-    if not ranks.distributed:
-        scores = score_clouds(model, val_data.points, val_data.labels)
-        return scores.chamfer_mean, scores.kl_mean, scores.classifier_accuracy
-    part = slice(ranks.rank, None, ranks.world_size)
-    points, labels = val_data.points[part], val_data.labels[part]
-    scores = score_clouds(model, points, labels)
-    count = len(points)
-    known = labels.cpu().numpy() >= 0
-    correct = float((scores.predictions[known] == labels.cpu().numpy()[known]).sum())
-    labelled = float(known.sum()) if model.classifier is not None else 0.0
-    chamfer_sum, kl_sum, count, correct, labelled = ranks.sum(
-        [float(scores.chamfer.sum()), scores.kl_mean * count if count else 0.0, count, correct, labelled]
-    )
-    return (
-        chamfer_sum / count if count else math.nan,
-        kl_sum / count if count else math.nan,
-        correct / labelled if labelled else math.nan,
-    )
-
-
 def _train(settings: TrainSettings, control: TaskControl, resume: bool, ranks: Ranks) -> Iterator[TrainingEvent]:
     setup = ranks.agree(lambda: _prepare(settings, resume, ranks))
     assert setup is not None
@@ -389,9 +372,24 @@ class _Run:
         self.last_written = str(self.folder.last) if setup.resumed else ""
 
     def events(self, control: TaskControl) -> Iterator[TrainingEvent]:
-        """The whole run: ``RunStarted``, every epoch's events, and a last ``RunFinished``."""
+        """The whole run: ``RunStarted``, every epoch's events, and a last ``RunFinished``.
+
+        The TensorBoard log is closed however the run ends: completed, stopped,
+        failed, raised or abandoned by its caller (the generator closed).
+        """
+        try:
+            self.folder.write_record()
+            self.folder.open_log(self.setup.global_step + 1)
+            finished = yield from self._run(control)
+            self.folder.close_log()
+            yield from self._log_warning()
+            yield finished
+        finally:
+            self.folder.close_log()
+
+    def _run(self, control: TaskControl) -> Generator[TrainingEvent, None, RunFinished]:
+        """``RunStarted`` and every epoch's events; returns how the run ended."""
         settings, setup = self.settings, self.setup
-        self.folder.write_record()
         yield RunStarted(
             run_dir=str(self.folder.path),
             start_epoch=setup.start_epoch,
@@ -403,6 +401,7 @@ class _Run:
             device=str(self.device),
             resumed=setup.resumed,
         )
+        yield from self._log_warning()
         self.network.train()
         first_step = setup.start_step
         for epoch in range(setup.start_epoch, settings.epochs):
@@ -410,10 +409,9 @@ class _Run:
             if finished is None:
                 finished = yield from self._end_epoch(epoch)
             if finished is not None:
-                yield finished
-                return
+                return finished
             first_step = 0
-        yield RunFinished(
+        return RunFinished(
             "completed",
             settings.epochs,
             self.state.global_step,
@@ -451,7 +449,9 @@ class _Run:
             ended = self._step(epoch, step, order[step * self.batch_size : (step + 1) * self.batch_size])
             if isinstance(ended, RunFinished):
                 return ended
+            self.folder.log_step(ended)
             yield ended
+            yield from self._log_warning()
             inside = step + 1 < self.steps_per_epoch
             if settings.save_every_steps and state.global_step % settings.save_every_steps == 0 and inside:
                 self.folder.save(self.folder.last, state, epoch, step + 1)
@@ -535,7 +535,7 @@ class _Run:
         # passes; rank 0's are the ones saved, so everyone validates with them.
         ranks.broadcast_buffers(self.model)
         if self.val_data is not None:
-            val_chamfer, val_kl, val_accuracy = _validate(self.model, self.val_data, ranks)
+            val_chamfer, val_kl, val_accuracy = score_across_ranks(self.model, self.val_data.points, self.val_data.labels, ranks)
             row.update(val_chamfer=val_chamfer, val_kl=val_kl, val_accuracy=val_accuracy)
             yield ValidationEnded(epoch, val_chamfer, val_kl, val_accuracy)
         if ranks.is_main:
@@ -554,6 +554,10 @@ class _Run:
         is_best = row[criterion] < state.history.best(criterion)
         state.history.append(row)
         state.totals = EpochTotals()
+        # Logged (and flushed) before the checkpoint: a run killed in between resumes from the
+        # previous checkpoint, and the resumed session's START event drops this epoch's log.
+        folder.log_epoch(row)
+        yield from self._log_warning()
         folder.save(folder.last, state, epoch + 1, 0)
         self.last_written = str(folder.last)
         yield CheckpointSaved(str(folder.last), "last", epoch + 1, state.global_step)
@@ -576,4 +580,12 @@ class _Run:
             chamfer = float(chamfer_distance(reconstruction, cloud).mean())
         points, decoded = cloud[0].cpu().numpy().copy(), reconstruction[0].cpu().numpy()
         points.flags.writeable = decoded.flags.writeable = False  # it crosses threads: nobody may change it
-        return PreviewReady(epoch, self.state.global_step, points, decoded, chamfer)
+        preview = PreviewReady(epoch, self.state.global_step, points, decoded, chamfer)
+        self.folder.log_preview(preview)
+        return preview
+
+    def _log_warning(self) -> Iterator[RunWarning]:
+        """A ``RunWarning`` the first time after the TensorBoard log failed; nothing otherwise."""
+        message = self.folder.log_warning()
+        if message is not None:
+            yield RunWarning(message)

@@ -1,9 +1,12 @@
-"""What a training run writes: ``run.json``, ``history.csv``, ``last.pt`` and ``best.pt``, and the sums an epoch keeps.
+"""What a training run writes: ``run.json``, ``history.csv``, ``last.pt``, ``best.pt``, a TensorBoard log; an epoch's sums.
 
 :class:`RunFolder` is the only piece of the loop that touches the disk. Every
 file is written whole or not at all (:func:`vaeviewer.files.atomic_write`);
 under ``torchrun`` only rank 0 writes, and no process goes on before a
-checkpoint is complete (:mod:`vaeviewer.training.distributed`).
+checkpoint is complete (:mod:`vaeviewer.training.distributed`). The
+TensorBoard event file grows as the run goes
+(:mod:`vaeviewer.training.tensorboard_log`); a failure to write it never
+stops the run.
 """
 
 from __future__ import annotations
@@ -22,8 +25,10 @@ from vaeviewer.errors import TrainingError
 from vaeviewer.model import Checkpoint, ModelConfig, PointCloudVAE, save_checkpoint
 from vaeviewer.model.checkpoint import remove_stale_temporaries
 from vaeviewer.training.distributed import Ranks
+from vaeviewer.training.events import PreviewReady, StepEnded
 from vaeviewer.training.history import History, write_text_atomic
 from vaeviewer.training.settings import TrainSettings
+from vaeviewer.training.tensorboard_log import TensorBoardLog
 
 __all__ = ["EpochTotals", "RunFolder", "TrainingState"]
 
@@ -62,7 +67,11 @@ class TrainingState:
 
 
 class RunFolder:
-    """The run folder of one run: its record, history and checkpoints.
+    """The run folder of one run: its record, history, checkpoints and TensorBoard log.
+
+    The ``log_*`` methods feed the TensorBoard event file (rank 0; on other
+    ranks they do nothing); they never raise: a write that fails turns the log
+    off and :meth:`log_warning` says so once.
 
     Parameters
     ----------
@@ -84,6 +93,7 @@ class RunFolder:
         self.best = self.path / "best.pt"
         self.settings, self.config, self.class_names = settings, config, class_names
         self.record, self.ranks, self.device = record, ranks, device
+        self.log = TensorBoardLog(self.path, classifier=config.num_classes > 0) if ranks.is_main else None
 
     def write_record(self) -> None:
         """Write ``run.json`` (rank 0); clears temporaries left by a run killed while it saved."""
@@ -111,6 +121,35 @@ class RunFolder:
         self.ranks.on_main(write)
         if self.ranks.distributed:
             self.write_record()
+
+    def open_log(self, first_step: int) -> None:
+        """Start this session's TensorBoard event file (after :meth:`write_record` made the folder)."""
+        if self.log is not None:
+            self.log.open(first_step)
+
+    def log_step(self, event: StepEnded) -> None:
+        """Log the losses of one step."""
+        if self.log is not None:
+            self.log.add_step(event)
+
+    def log_epoch(self, row: dict[str, float]) -> None:
+        """Log an epoch's history row and flush the event file."""
+        if self.log is not None:
+            self.log.add_epoch(row)
+
+    def log_preview(self, preview: PreviewReady) -> None:
+        """Log a preview's Chamfer distance and point clouds."""
+        if self.log is not None:
+            self.log.add_preview(preview)
+
+    def close_log(self) -> None:
+        """Flush and close the event file; safe to call more than once."""
+        if self.log is not None:
+            self.log.close()
+
+    def log_warning(self) -> str | None:
+        """Once, after the log failed: the line that says so; else None."""
+        return self.log.take_warning() if self.log is not None else None
 
     def save(self, path: Path, state: TrainingState, epoch: int, step_in_epoch: int, *, with_optimizer: bool = True) -> None:
         """Write a checkpoint of ``state`` (rank 0); no process goes on before it is complete."""

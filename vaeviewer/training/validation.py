@@ -1,9 +1,14 @@
-"""Scoring a model on a set of clouds: reconstruction Chamfer, KL and classifier accuracy."""
+"""Scoring a model on a set of clouds: reconstruction Chamfer, KL and classifier accuracy.
+
+:func:`score_clouds` scores in one process; :func:`score_across_ranks` is the
+training loop's validation, split over the processes of a distributed run.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -11,7 +16,10 @@ import torch
 from vaeviewer.model import PointCloudVAE, chamfer_distance, kl_divergence
 from vaeviewer.model.guard import exclusive
 
-__all__ = ["CloudScores", "score_clouds"]
+if TYPE_CHECKING:  # only its methods are called: scoring alone needs no torch.distributed
+    from vaeviewer.training.distributed import Ranks
+
+__all__ = ["CloudScores", "score_clouds", "score_across_ranks"]
 
 
 @dataclass(frozen=True)
@@ -83,3 +91,30 @@ def score_clouds(
     means = torch.cat(latents).numpy() if latents else np.zeros((0, model.config.latent_dim), dtype=np.float32)
     return CloudScores(chamfer=chamfer, kl_mean=kl_mean, predictions=predicted, classifier_accuracy=accuracy,
                        latents=means)
+
+
+def score_across_ranks(model: PointCloudVAE, clouds: torch.Tensor, labels: torch.Tensor,
+                       ranks: Ranks) -> tuple[float, float, float]:
+    """Validation Chamfer, KL and classifier accuracy; each process scores every world_size-th shape.
+
+    Every process of a distributed run must call it (the sums are reduced
+    over all of them); each gets the same three numbers.
+    """
+    if not ranks.distributed:
+        scores = score_clouds(model, clouds, labels)
+        return scores.chamfer_mean, scores.kl_mean, scores.classifier_accuracy
+    part = slice(ranks.rank, None, ranks.world_size)
+    points, labels = clouds[part], labels[part]
+    scores = score_clouds(model, points, labels)
+    count = len(points)
+    known = labels.cpu().numpy() >= 0
+    correct = float((scores.predictions[known] == labels.cpu().numpy()[known]).sum())
+    labelled = float(known.sum()) if model.classifier is not None else 0.0
+    chamfer_sum, kl_sum, count, correct, labelled = ranks.sum(
+        [float(scores.chamfer.sum()), scores.kl_mean * count if count else 0.0, count, correct, labelled]
+    )
+    return (
+        chamfer_sum / count if count else math.nan,
+        kl_sum / count if count else math.nan,
+        correct / labelled if labelled else math.nan,
+    )
