@@ -351,6 +351,7 @@ def data(suite: Suite) -> None:
             cold = suite.probe("retrieval", 1, way="cold", **args)
             cached = suite.probe("retrieval", 1 if suite.quick else 3, way="cached", **args)
             brute = suite.probe("retrieval", 1, way="brute", **args)
+            mixture = suite.probe("mixture", 1 if suite.quick else 3, **args)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
             shutil.rmtree(cache, ignore_errors=True)
@@ -360,6 +361,14 @@ def data(suite: Suite) -> None:
             f"{1000 * seconds:.0f} ms (cold {_median(cold, 'seconds'):.1f} s)",
             f"{baseline:.1f} s (Chamfer distance to every shape)", f"{baseline / seconds:.0f}x", "≤ 1 s cached",
             seconds <= 1 and all(run["found_17"] for run in cached + cold), _loads(cached) + _loads(cold) + _loads(brute),
+        )
+        first, later = _median(mixture, "first_seconds"), _median(mixture, "later_seconds")
+        refit = _median(mixture, "refit_seconds")
+        suite.add(
+            f"Latent studio: 6 codes from the mixture (32 Gaussians, full covariances) of {shapes:,} codes: the first "
+            "generation, which fits it (later generations in brackets)",
+            f"{first:.1f} s ({1000 * later:.1f} ms)", f"{refit:.1f} s every generation (a fit each time)",
+            f"{refit / later:.0f}x after the first", "(reported)", None, _loads(mixture),
         )
     if suite.wanted("builtin"):
         runs = suite.probe("builtin", 1 if suite.quick else 3)
@@ -403,6 +412,14 @@ def startup(suite: Suite) -> None:
         fps = _median(runs, "fps")
         suite.add(f"Interpolation playback in the window, {runs[0]['points']} points (asked for 120/s)",
                   f"{fps:.0f} frames/s", "—", "—", "≥ 30 frames/s", fps >= 30, [_machine_load()])
+    if suite.wanted("editing"):
+        checkpoint = suite.temp / "model-2048.pt"
+        _run([sys.executable, "-c", _MAKE_CHECKPOINT, str(checkpoint)])
+        runs = suite.window_probe(["editing", str(checkpoint), str(suite.temp / "editing.ini")], 1 if suite.quick else 3)
+        fps, baseline = _median(runs, "fps"), _median(runs, "baseline_fps")
+        suite.add(f"Latent studio: editing in the window, {runs[0]['points']} points, the pc1 slider moved 120 times "
+                  "a second", f"{fps:.0f} frames/s", f"{baseline:.0f} frames/s (encode and decode every frame)",
+                  f"{fps / baseline:.1f}x", "≥ 30 frames/s", fps >= 30, [_machine_load()])
     if suite.wanted("responsive"):
         runs = suite.window_probe(["training", str(suite.temp / "training.ini"), str(suite.temp / "responsive-run")], 1)
         busy, gap = runs[0]["longest_busy_s"], runs[0]["longest_gap_s"]

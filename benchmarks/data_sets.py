@@ -161,3 +161,29 @@ def retrieval(folder: str, checkpoint: str, way: str, cache_dir: str) -> dict:
             nearest = [int(index.indices[row]) for row, _ in found]
         seconds = time.perf_counter() - began
     return {"seconds": seconds, "shapes": len(split), "found_17": nearest[0] == 17, "load": load_average()}
+
+
+def mixture_sampling(folder: str, checkpoint: str, cache_dir: str) -> dict:
+    """Seconds to generate 6 samples' codes from the mixture of the split's codes: the first time (the fit
+    included), the next time (the fitted mixture kept), and a fit per generation, as the studio did before.
+    """
+    os.environ["VAEVIEWER_CACHE_DIR"] = cache_dir
+    from vaeviewer.data import open_dataset
+    from vaeviewer.workflows.models import open_model
+    from vaeviewer.workflows.quality import latent_mixture
+    from vaeviewer.workflows.studio import build_index, draw_codes
+
+    with open_dataset(folder) as dataset:
+        model, _ = open_model(checkpoint, "cpu")
+        index = build_index(model, dataset.split("train"), checkpoint=checkpoint, data=folder)
+    began = time.perf_counter()
+    draw_codes(model, 6, 0, prior="mixture", index=index)
+    first = time.perf_counter() - began
+    began = time.perf_counter()
+    draw_codes(model, 6, 1, prior="mixture", index=index)
+    later = time.perf_counter() - began
+    began = time.perf_counter()
+    latent_mixture(index.latents, components=32, seed=1)
+    refit = time.perf_counter() - began
+    return {"first_seconds": first, "later_seconds": later, "refit_seconds": refit, "codes": len(index.latents),
+            "load": load_average()}

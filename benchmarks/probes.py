@@ -31,6 +31,7 @@ PROBES = {
     "make_pc15k": "benchmarks.data_sets:make_pc15k",
     "pc15k_open": "benchmarks.data_sets:pc15k_first_shape",
     "retrieval": "benchmarks.data_sets:retrieval",
+    "mixture": "benchmarks.data_sets:mixture_sampling",
 }
 
 

@@ -11,6 +11,9 @@ shown and connects to its ``drawn`` signal.
 ``python -m benchmarks.window playback LAUNCH_TIME CHECKPOINT SETTINGS_INI`` opens the
 window on a 2048-point model, plays a 24-frame interpolation with frames
 requested at 120 per second, and prints the rate the panel measured.
+``python -m benchmarks.window editing LAUNCH_TIME CHECKPOINT SETTINGS_INI`` moves the
+Latent studio's edit slider at 120 steps a second on that model and prints the frames
+shown per second, with a baseline that encodes and decodes every frame.
 """
 
 from __future__ import annotations
@@ -121,6 +124,80 @@ def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     return {"fps": fps, "points": points, "renderer": renderer}
 
 
+def editing(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
+    """Frames per second the Latent studio's Edit page shows at 2048 points while its pc1 slider moves.
+
+    A timer moves the slider one step at 120 per second, as a fast drag does; the page
+    decodes the moved code and redraws. The baseline, in the same window, draws the same
+    amounts the way a script would: each frame encodes the shape and decodes it moved
+    (``edit_shape``), without reusing the encoding.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from vaeviewer.gui.viewport import Pane
+    from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
+    from vaeviewer.render.scene import CloudLayer
+    from vaeviewer.workflows.studio import edit_shape
+
+    app, session, window = _open_window(settings_file, checkpoint)
+    window.show_panel("studio")
+    studio = window.panels["studio"]
+    studio.show_page("edit")
+    page = studio.edit
+
+    def wait(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    began = time.monotonic()
+    wait(500)
+    while (window.busy_panels() or not page.sliders["pc1"].isEnabled()) and time.monotonic() - began < 300:
+        wait(200)
+    slider = page.sliders["pc1"]
+    state = {"value": 0, "sign": 1, "frames": 0}
+
+    def next_value() -> int:
+        if abs(state["value"] + 5 * state["sign"]) > slider.maximum():
+            state["sign"] *= -1
+        state["value"] += 5 * state["sign"]
+        return state["value"]
+
+    def run(step) -> float:
+        timer = QTimer()
+        timer.setInterval(8)
+        timer.timeout.connect(step)
+        state["frames"] = 0
+        start = time.perf_counter()
+        timer.start()
+        wait(int(seconds * 1000))
+        timer.stop()
+        return state["frames"] / (time.perf_counter() - start)
+
+    def ours() -> None:
+        slider.setValue(next_value())
+        state["frames"] += 1
+
+    fps = run(ours)
+    measured = page.measured_fps
+    cloud, model = session.cloud(session.selection, session.num_points), session.model
+    step_vector = page.editor.directions[0].step
+
+    def baseline() -> None:
+        amount = next_value() / 100
+        edited = edit_shape(model, cloud, step_vector, [amount])[0]
+        window.viewport.show_panes([Pane((CloudLayer(cloud, INPUT_GREY),)),
+                                    Pane((CloudLayer(edited, RECONSTRUCTION_GREEN),), footer=f"pc1 {amount:+.2f}")])
+        state["frames"] += 1
+
+    baseline_fps = run(baseline)
+    points = int(page.edited.shape[0])
+    window.close()
+    app.processEvents()
+    session.close()
+    return {"fps": fps, "page_fps": measured, "baseline_fps": baseline_fps, "points": points}
+
+
 def training_responsiveness(settings_file: str, run_dir: str) -> dict:
     """How long the event loop goes without a turn while the Training panel runs a tiny model (previews each step).
 
@@ -183,6 +260,8 @@ if __name__ == "__main__":
         print(json.dumps(startup(float(launched), args[0])))
     elif name == "playback":
         print(json.dumps(playback(args[0], args[1])))
+    elif name == "editing":
+        print(json.dumps(editing(args[0], args[1])))
     elif name == "training":
         print(json.dumps(training_responsiveness(args[0], args[1])))
     else:

@@ -38,9 +38,8 @@ from PySide6.QtWidgets import (
 
 from vaeviewer.errors import VaeviewerError
 from vaeviewer.gui.export_dialog import ExportDialog
-from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.panels.studio_page import StudioPage
 from vaeviewer.gui.viewport import Pane, Viewport
-from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
 from vaeviewer.render.scene import CloudLayer
 from vaeviewer.workflows.session import KeptShape, ViewerSession
@@ -58,7 +57,7 @@ SWEEP_STEPS, SWEEP_EXTENT = 24, 2.0
 _PICKED = ("picked set A", "picked set B")
 
 
-class EditPage(Panel):
+class EditPage(StudioPage):
     """Edit a shape with sliders along latent directions (see the module).
 
     Attributes
@@ -76,8 +75,6 @@ class EditPage(Panel):
 
     def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
         super().__init__(session, viewport, parent)
-        self._tasks = TaskRunner(self)
-        self._task: Task | None = None
         self._index: Any = None  # the training split's latent index (directions, classes)
         self.editor: Any = None  # a LatentEditor once a model is open
         self._original: np.ndarray | None = None  # the shape as it was before this round of edits
@@ -93,7 +90,7 @@ class EditPage(Panel):
         events = session.events
         self.listen((events.model, self._on_inputs_changed), (events.dataset, self._on_inputs_changed),
                     (events.split, self._on_split))
-        self._update_enabled()
+        self._update_buttons()
 
     # ---- building ---------------------------------------------------------------------------
 
@@ -140,20 +137,16 @@ class EditPage(Panel):
         grid.addLayout(picks, 3, 0, 1, 4)
         layout.addWidget(box)
 
-        actions = QGridLayout()
+        actions = self._shape_buttons("the edited shape", edit=False)
         self.reset_button, self.apply_button = QPushButton("Reset"), QPushButton("Apply")
-        self.use_a_button, self.use_b_button = QPushButton("Use as A"), QPushButton("Use as B")
         self.export_button = QPushButton("Export sweep…")
         self.reset_button.setToolTip("All sliders back to zero")
         self.apply_button.setToolTip("Keep the edited shape: edit it further, save it, interpolate from it")
         self.export_button.setToolTip("A GIF or MP4 of the shape swept along the last moved direction")
         self.reset_button.clicked.connect(self.reset)
         self.apply_button.clicked.connect(self.apply)
-        self.use_a_button.clicked.connect(lambda: self._use_as("a"))
-        self.use_b_button.clicked.connect(lambda: self._use_as("b"))
         self.export_button.clicked.connect(self.open_export_dialog)
-        for k, button in enumerate((self.reset_button, self.apply_button, self.use_a_button, self.use_b_button,
-                                    self.export_button)):
+        for k, button in enumerate((self.reset_button, self.apply_button, self.export_button), start=2):
             actions.addWidget(button, k // 3, k % 3)
         layout.addLayout(actions)
         self.info_label = QLabel("")
@@ -220,7 +213,7 @@ class EditPage(Panel):
         self.shape_label.setText(f"Editing: {shape.label}")
         self._zero_sliders()
         self._redecode()
-        self._update_enabled()
+        self._update_buttons()
         self.view_requested.emit()
 
     def reset(self) -> None:
@@ -268,9 +261,7 @@ class EditPage(Panel):
         work = self._directions_work()
         if work is None or self._task is not None:
             return
-        self._task = self._tasks.start(lambda: iter([work()]), on_item=self._on_index,
-                                       on_failed=lambda message: self.error.emit(f"latent studio: {message}"),
-                                       on_done=self._on_index_done)
+        self._start(lambda: iter([work()]), self._on_index, lambda message: self.error.emit(f"latent studio: {message}"))
 
     def _directions_work(self) -> Any:
         """The index's building as a function (None without a model and data set); says what it does."""
@@ -302,10 +293,6 @@ class EditPage(Panel):
         self.info_label.setText(f"Directions from the codes of {len(index.latents)} {index.split} shapes.")
         self._update_attribute()
 
-    def _on_index_done(self) -> None:
-        self._task = None
-        self._update_enabled()
-
     def _update_attribute(self, *_args: Any) -> None:
         """Make the attribute vector from the two chosen groups; its slider goes to zero."""
         if self.editor is None or self._index is None:
@@ -333,7 +320,7 @@ class EditPage(Panel):
         self.editor.set_directions(directions)
         self._set_slider("attribute", 0)
         self._redecode()
-        self._update_enabled()
+        self._update_buttons()
 
     # ---- sliders and drawing ----------------------------------------------------------------
 
@@ -400,27 +387,15 @@ class EditPage(Panel):
             self.edit_selected()
         if self._index is None and self.editor is not None:
             work = self._directions_work()
-            if self._task is not None:
-                self._task.cancel()
-                self._task = None
+            self._cancel()
             if work is not None:
                 self._on_index(work())
-                self._update_enabled()
+                self._update_buttons()
         if self._edited is not None and not self.sliders["pc1"].value():
             self.sliders["pc1"].setValue(2 * TICKS)
         self.draw()
 
-    def is_busy(self) -> bool:
-        """Whether the directions are being found."""
-        return self._task is not None
-
     # ---- export and ends ----------------------------------------------------------------------
-
-    def _use_as(self, slot: str) -> None:
-        kept = self.kept()
-        if kept is not None:
-            self.session.set_pair_shape(slot, kept)
-            self.status.emit(f"{slot.upper()} = {kept.label} (see the Interpolation panel)")
 
     @property
     def export_dialog(self) -> ExportDialog | None:
@@ -461,12 +436,10 @@ class EditPage(Panel):
 
     def _on_split(self, *_args: Any) -> None:
         self.clear_picks()  # picks are indices of the split they were made in
-        self._update_enabled()
+        self._update_buttons()
 
     def _on_inputs_changed(self, *_args: Any) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._cancel()
         self.editor, self._index, self._edited, self._original = None, None, None, None
         self._pcs = []
         self.shape_label.setText("No shape")
@@ -474,11 +447,11 @@ class EditPage(Panel):
         self._picked = {"a": [], "b": []}
         self._show_picks()
         self._zero_sliders()
-        self._update_enabled()
+        self._update_buttons()
         if self.active:
             self.draw()
 
-    def _update_enabled(self) -> None:
+    def _update_buttons(self) -> None:
         ready = self.editor is not None and self.editor.base is not None
         names = [d.name for d in self.editor.directions] if self.editor is not None else []
         for name, slider in self.sliders.items():
@@ -489,8 +462,7 @@ class EditPage(Panel):
 
     def shutdown(self) -> None:
         """Stop finding directions, close the export, wait for the threads."""
-        self.stop_listening()
         if self._export_dialog is not None:
             self._export_dialog.shutdown()
             self._export_dialog.hide()
-        self._tasks.shutdown()
+        super().shutdown()

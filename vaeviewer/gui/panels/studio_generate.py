@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -34,9 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.panels.studio_page import StudioPage
 from vaeviewer.gui.viewport import Pane, Viewport
-from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
 from vaeviewer.render.scene import CloudLayer
 from vaeviewer.workflows.session import KeptShape, ViewerSession
@@ -73,10 +72,11 @@ class DistancePlot(pg.PlotWidget):
         self.legend = plot.addLegend(offset=(-5, 5), labelTextColor="#222222")
         green = tuple(int(255 * c) for c in RECONSTRUCTION_GREEN)
         grey = tuple(int(255 * c) for c in INPUT_GREY)
-        self.samples_curve = plot.plot([0, 1], [0], stepMode="center", fillLevel=0, brush=(*green, 110),
-                                       pen=pg.mkPen(green, width=1.5), name="samples")
+        # The samples last, on top: they are what the user is judging.
         self.unseen_curve = plot.plot([0, 1], [0], stepMode="center", fillLevel=0, brush=(*grey, 90),
                                       pen=pg.mkPen(grey, width=1.5), name="unseen shapes")
+        self.samples_curve = plot.plot([0, 1], [0], stepMode="center", fillLevel=0, brush=(*green, 110),
+                                       pen=pg.mkPen(green, width=1.5), name="samples")
         self.copy_line = pg.InfiniteLine(COPY_CHAMFER, angle=90, pen=pg.mkPen("#b00020", width=1, style=Qt.PenStyle.DashLine))
         plot.addItem(self.copy_line)
         self.samples = np.zeros(0)
@@ -92,27 +92,17 @@ class DistancePlot(pg.PlotWidget):
             counts, _ = np.histogram(data, bins=edges)
             curve.setData(edges, counts.astype(float))
             curve.setVisible(bool(len(data)))
-        self.legend.items[1][1].setText(f"{unseen_name} shapes")
+        self.legend.items[0][1].setText(f"{unseen_name} shapes")
 
 
-class GeneratePage(Panel):
-    """Generate shapes and check them against the training shapes (see the module).
-
-    Signals
-    -------
-    edit_requested(object)
-        The user asked to edit a shape: a :class:`~vaeviewer.workflows.session.KeptShape`.
-    """
+class GeneratePage(StudioPage):
+    """Generate shapes and check them against the training shapes (see the module)."""
 
     name = "generate"
     title = "Generate"
 
-    edit_requested = Signal(object)
-
     def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
         super().__init__(session, viewport, parent)
-        self._tasks = TaskRunner(self)
-        self._task: Task | None = None
         self._index: Any = None  # the training split's latent index, once built (None after the inputs change)
         self._samples: list[Any] = []
         self._seed_shown = 0  # the seed of the samples in the gallery
@@ -155,19 +145,7 @@ class GeneratePage(Panel):
         self.gallery = QListWidget()
         self.gallery.currentRowChanged.connect(self._on_chosen)
         layout.addWidget(self.gallery, 1)
-        actions = QHBoxLayout()
-        self.use_a_button = QPushButton("Use as A")
-        self.use_b_button = QPushButton("Use as B")
-        self.edit_button = QPushButton("Edit…")
-        for button, tip in ((self.use_a_button, "Make the chosen sample end A of the interpolation"),
-                            (self.use_b_button, "Make the chosen sample end B of the interpolation"),
-                            (self.edit_button, "Move the chosen sample along directions of the latent space")):
-            button.setToolTip(tip)
-            actions.addWidget(button)
-        self.use_a_button.clicked.connect(lambda: self._use_as("a"))
-        self.use_b_button.clicked.connect(lambda: self._use_as("b"))
-        self.edit_button.clicked.connect(lambda: self._chosen() is not None and self.edit_requested.emit(self._chosen()))
-        layout.addLayout(actions)
+        layout.addLayout(self._shape_buttons("the chosen sample"))
         events = session.events
         self.listen((events.model, self._on_inputs_changed), (events.dataset, self._on_inputs_changed))
         self._update_buttons()
@@ -179,18 +157,13 @@ class GeneratePage(Panel):
         """The samples of the last generation (:class:`~vaeviewer.workflows.studio.Sample`), in gallery order."""
         return list(self._samples)
 
-    def is_busy(self) -> bool:
-        """Whether samples are being generated."""
-        return self._task is not None
-
     def generate(self) -> None:
         """Draw samples with the form's settings, on a worker; the gallery fills when they are ready."""
         if self._task is not None:
             return
         work = self._work()
         if work is not None:
-            self._task = self._tasks.start(work, on_item=self._on_item, on_failed=self._on_failed, on_done=self._on_done)
-            self._update_buttons()
+            self._start(work, self._on_item, self._on_failed)
 
     def _work(self) -> Any:
         """The generation the form asks for, as a generator function; None (and why, shown) without model or data."""
@@ -247,11 +220,6 @@ class GeneratePage(Panel):
                  footer=f"Chamfer {sample.nearest_chamfer:.5f}"),
         ])
 
-    def shutdown(self) -> None:
-        """Stop a generation under way and wait for its thread."""
-        self.stop_listening()
-        self._tasks.shutdown()
-
     # ---- internals --------------------------------------------------------------------------
 
     @staticmethod
@@ -261,17 +229,12 @@ class GeneratePage(Panel):
     def _label(self, row: int) -> str:
         return f"sample {row + 1} · seed {self._seed_shown}"
 
-    def _chosen(self) -> KeptShape | None:
+    def kept(self) -> KeptShape | None:
+        """The chosen sample, or None."""
         row = self.gallery.currentRow()
         if not 0 <= row < len(self._samples):
             return None
         return KeptShape(self._label(row), self._samples[row].cloud)
-
-    def _use_as(self, slot: str) -> None:
-        chosen = self._chosen()
-        if chosen is not None:
-            self.session.set_pair_shape(slot, chosen)
-            self.status.emit(f"{slot.upper()} = {chosen.label} (see the Interpolation panel)")
 
     def _on_item(self, item: tuple[str, Any]) -> None:
         kind, value = item
@@ -310,20 +273,8 @@ class GeneratePage(Panel):
         self.info_label.setText(f"Sampling failed: {message}")
         self.error.emit(f"latent studio: {message}")
 
-    def _on_done(self) -> None:
-        self._task = None
-        self._update_buttons()
-
-    def _on_chosen(self, _row: int) -> None:
-        if self.active:
-            self.draw()
-        else:
-            self.view_requested.emit()
-
     def _on_inputs_changed(self, *_args: Any) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._cancel()
         self._index = None
         self._samples = []
         self.gallery.clear()

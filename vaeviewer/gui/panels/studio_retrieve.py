@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -29,10 +29,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.panels.studio_page import StudioPage
 from vaeviewer.gui.panels.thumbnail_model import THUMBNAIL_SIZE, ThumbnailLoader
 from vaeviewer.gui.viewport import Pane, Viewport
-from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import INPUT_GREY
 from vaeviewer.render.scene import CloudLayer
 from vaeviewer.workflows.session import KeptShape, ViewerSession
@@ -42,13 +41,8 @@ __all__ = ["RetrievePage"]
 _QUERY_FILTER = "Shapes (*.ply *.off *.obj *.pcd *.xyz *.txt *.npy *.stl);;All files (*)"
 
 
-class RetrievePage(Panel):
+class RetrievePage(StudioPage):
     """Look up the shapes nearest to a file (see the module).
-
-    Signals
-    -------
-    edit_requested(object)
-        The user asked to edit the query: a :class:`~vaeviewer.workflows.session.KeptShape`.
 
     Attributes
     ----------
@@ -59,14 +53,10 @@ class RetrievePage(Panel):
     name = "retrieve"
     title = "Retrieve"
 
-    edit_requested = Signal(object)
-
     def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None,
                  thumbnail_root: str | Path | None = None) -> None:
         super().__init__(session, viewport, parent)
         self.setAcceptDrops(True)
-        self._tasks = TaskRunner(self)
-        self._task: Task | None = None
         self._index: Any = None  # the open split's latent index, once built
         self._query_path: Path | None = None
         self._query: Any = None  # the query cloud, at the model's point count
@@ -104,16 +94,7 @@ class RetrievePage(Panel):
         self.info_label = QLabel("")
         self.info_label.setWordWrap(True)
         layout.addWidget(self.info_label)
-        actions = QHBoxLayout()
-        self.use_a_button = QPushButton("Query as A")
-        self.use_b_button = QPushButton("Query as B")
-        self.edit_button = QPushButton("Edit query…")
-        for button in (self.use_a_button, self.use_b_button, self.edit_button):
-            actions.addWidget(button)
-        self.use_a_button.clicked.connect(lambda: self._use_as("a"))
-        self.use_b_button.clicked.connect(lambda: self._use_as("b"))
-        self.edit_button.clicked.connect(lambda: self._kept() is not None and self.edit_requested.emit(self._kept()))
-        layout.addLayout(actions)
+        layout.addLayout(self._shape_buttons("the query"))
         events = session.events
         self.listen((events.model, self._on_inputs_changed), (events.dataset, self._on_inputs_changed),
                     (events.split, self._on_inputs_changed), (events.up, self._on_up))
@@ -132,10 +113,6 @@ class RetrievePage(Panel):
         """The listed shapes: (index in the split, latent distance), nearest first."""
         return list(self._found)
 
-    def is_busy(self) -> bool:
-        """Whether a look-up is under way."""
-        return self._task is not None
-
     def open_query(self, path: str | Path) -> None:
         """Look up the shapes nearest to the shape in file ``path`` (on a worker)."""
         self._query_path = Path(path)
@@ -150,8 +127,6 @@ class RetrievePage(Panel):
         if session.model is None or session.split is None:
             self.query_label.setText("Open a model and a data set to search.")
             return
-        if self._task is not None:
-            self._task.cancel()
         from vaeviewer.workflows.studio import build_index, data_location, retrieve
 
         model, split, index, path, query = session.model, session.split, self._index, self._query_path, self._query
@@ -174,8 +149,7 @@ class RetrievePage(Panel):
 
         self.query_label.setText(f"Looking up {path.name}" + (
             "" if index is not None else f"; encoding the {len(split)} {split.name} shapes first") + "…")
-        self._task = self._tasks.start(work, on_item=self._on_item, on_failed=self._on_failed, on_done=self._on_done)
-        self._update_buttons()
+        self._start(work, self._on_item, self._on_failed)
 
     def draw(self) -> None:
         """The query beside the chosen neighbour (both grey), or the query alone."""
@@ -202,8 +176,7 @@ class RetrievePage(Panel):
 
     def shutdown(self) -> None:
         """Stop a look-up and the thumbnails' worker, and wait for their threads."""
-        self.stop_listening()
-        self._tasks.shutdown()
+        super().shutdown()
         self.loader.shutdown()
 
     # ---- dropping a file --------------------------------------------------------------------
@@ -228,14 +201,9 @@ class RetrievePage(Panel):
         if path:
             self.open_query(path)
 
-    def _kept(self) -> KeptShape | None:
+    def kept(self) -> KeptShape | None:
+        """The query, or None."""
         return None if self._query is None else KeptShape(f"query {self._query_path.name}", self._query)
-
-    def _use_as(self, slot: str) -> None:
-        kept = self._kept()
-        if kept is not None:
-            self.session.set_pair_shape(slot, kept)
-            self.status.emit(f"{slot.upper()} = {kept.label} (see the Interpolation panel)")
 
     def _on_item(self, item: tuple[str, Any]) -> None:
         kind, value = item
@@ -283,16 +251,6 @@ class RetrievePage(Panel):
         self._query_path = None if self._query is None else self._query_path
         self.error.emit(message)
 
-    def _on_done(self) -> None:
-        self._task = None
-        self._update_buttons()
-
-    def _on_chosen(self, _row: int) -> None:
-        if self.active:
-            self.draw()
-        else:
-            self.view_requested.emit()
-
     def _reset_thumbnails(self) -> None:
         """No thumbnails until the next results: the loader idles (its worker ends)."""
         self.loader.reset(None, None, self.session.up)
@@ -303,9 +261,7 @@ class RetrievePage(Panel):
             self._fill_results()  # drawn again upright
 
     def _on_inputs_changed(self, *_args: Any) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._cancel()
         self._index = None
         self._found = []
         self.results.clear()
