@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import zipfile
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +55,7 @@ __all__ = [
     "edit_direction",
     "edit_shape",
     "encode_clouds",
+    "fitted_mixture",
     "group_direction",
     "latent_index_cache_dir",
     "nearest_training_chamfer",
@@ -68,6 +71,9 @@ __all__ = [
 SHORTLIST = 32
 #: The index format; a change makes old cache files stale.
 _INDEX_VERSION = 1
+# Fitted mixtures of codes (see fitted_mixture); the window's workers share them.
+_MIXTURES: OrderedDict[str, object] = OrderedDict()
+_MIXTURES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -256,14 +262,34 @@ def draw_codes(model: PointCloudVAE, count: int, seed: int, temperature: float =
         raise OptionError(f"--prior {prior}: normal or mixture")
     if index is None or len(index.latents) < 2:
         raise OptionError("--prior mixture needs the training shapes' codes: a split with at least two shapes")
-    from vaeviewer.workflows.quality import latent_mixture
-
-    mixture = latent_mixture(index.latents, components=components, seed=seed)
+    mixture = fitted_mixture(index, components)
     chosen = rng.choice(len(mixture.weights_), size=count, p=mixture.weights_ / mixture.weights_.sum())
     factors = np.linalg.cholesky(mixture.covariances_)
     noise = rng.standard_normal((count, dim))
     codes = mixture.means_[chosen] + temperature * np.einsum("nij,nj->ni", factors[chosen], noise)
     return codes.astype(np.float32)
+
+
+def fitted_mixture(index: LatentIndex, components: int = 32):
+    """The Gaussian mixture of the index's codes (:func:`~vaeviewer.workflows.quality.latent_mixture`), fit once.
+
+    Fitting takes seconds on thousands of codes; the last few fits are kept, keyed by the codes' bytes, so
+    that every generation after the first only samples. The fit's own seed is fixed: a sample's seed
+    chooses the sample, not the mixture.
+    """
+    from vaeviewer.workflows.quality import latent_mixture
+
+    latents = np.ascontiguousarray(index.latents, dtype=np.float32)
+    key = f"{hashlib.sha1(latents.tobytes()).hexdigest()}|{latents.shape}|{components}"
+    with _MIXTURES_LOCK:
+        found = _MIXTURES.get(key)
+    if found is None:
+        found = latent_mixture(latents, components=components, seed=0)
+        with _MIXTURES_LOCK:
+            _MIXTURES[key] = found
+            while len(_MIXTURES) > 4:
+                _MIXTURES.popitem(last=False)
+    return found
 
 
 def nearest_training_chamfer(model: PointCloudVAE, index: LatentIndex, training: ShapeSplit,
