@@ -14,10 +14,14 @@ epoch and DistributedDataParallel averages their gradients; stops and errors
 are agreed between the processes, and only rank 0 writes the run folder
 (:mod:`vaeviewer.training.distributed`).
 
-The latent classifier trains jointly with the VAE, on the *detached* latent
-mean: its gradient never reaches the encoder, so the latent space stays
-unsupervised (which keeps linear-SVM evaluation of the latents honest) while
-the classifier still follows the encoder as it learns.
+The latent classifier trains with the VAE. By default (``latent_training``
+``unsupervised``) it reads the *detached* latent mean: its gradient never
+reaches the encoder, so the latent space stays unsupervised (the protocol of
+linear-SVM evaluation in the literature) while the classifier still follows
+the encoder as it learns. ``joint`` lets its loss shape the latent too; the
+two kinds of latent are reported apart, never mixed. Batches may be augmented
+and validation may come from a part of the training split held out by seed
+(:mod:`vaeviewer.training.augment`).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from vaeviewer.model import (
 )
 from vaeviewer.model.guard import exclusive
 from vaeviewer.tasks import TaskControl
+from vaeviewer.training.augment import augment_batch, holdout_indices
 from vaeviewer.training.distributed import (
     SINGLE_PROCESS,
     Ranks,
@@ -71,7 +76,7 @@ from vaeviewer.training.events import (
 from vaeviewer.training.history import History
 from vaeviewer.training.memory import keep_freed_memory
 from vaeviewer.training.run_folder import EpochTotals, RunFolder, TrainingState, run_record
-from vaeviewer.training.settings import SETTING, SETTINGS, TrainSettings
+from vaeviewer.training.settings import SETTING, SETTINGS, TrainSettings, parse_augmentations
 from vaeviewer.training.validation import score_across_ranks
 
 __all__ = ["train", "check_start", "resolve_device", "settings_for_resume", "balanced_subset"]
@@ -156,10 +161,15 @@ class _Clouds:
     labels: torch.Tensor  # (n,) int64, -1 where unknown
 
 
-def _load_split(split: ShapeSplit, num_points: int, device: torch.device, indices: np.ndarray | None) -> _Clouds:
+def _readable(split: ShapeSplit, num_points: int) -> ShapeSplit:
+    """The split without the files that cannot be read (a folder of files renumbers its shapes then)."""
     drop = getattr(split, "drop_unreadable", None)
     if drop is not None:
         drop(num_points)
+    return split
+
+
+def _load_split(split: ShapeSplit, num_points: int, device: torch.device, indices: np.ndarray | None) -> _Clouds:
     labels = np.asarray(split.labels, dtype=np.int64)
     if indices is None:
         points = split.load_all(num_points)
@@ -167,6 +177,21 @@ def _load_split(split: ShapeSplit, num_points: int, device: torch.device, indice
         points = np.stack([split.points(int(i), num_points) for i in indices])
         labels = labels[indices]
     return _Clouds(torch.tensor(points, dtype=torch.float32, device=device), torch.tensor(labels, device=device))
+
+
+def _training_indices(labels: np.ndarray, settings: TrainSettings) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The training split's shapes that train (None: all) and those held out to validate (None: no holdout).
+
+    The holdout is taken first, from the whole split; ``max_shapes`` then
+    chooses a class-balanced subset of what is left.
+    """
+    subset = held_out = None
+    if settings.holdout > 0:
+        subset, held_out = holdout_indices(labels, settings.holdout, settings.seed)
+    base = subset if subset is not None else np.arange(len(labels))
+    if settings.max_shapes and settings.max_shapes < len(base):
+        subset = base[balanced_subset(labels[base], settings.max_shapes, settings.seed)]
+    return subset, held_out
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -263,15 +288,16 @@ def _prepare(settings: TrainSettings, resume: bool, ranks: Ranks) -> _Setup:
     train_name = settings.train_split
     if train_name not in dataset.split_names and len(dataset.split_names) == 1:
         train_name = dataset.split_names[0]  # a folder of files has one split, "all": train on it
-    train_split = dataset.split(train_name)
+    train_split = _readable(dataset.split(train_name), settings.num_points)  # before any index is chosen
     class_names = tuple(dataset.class_names)
-    subset = None
-    if settings.max_shapes and settings.max_shapes < len(train_split):
-        subset = balanced_subset(np.asarray(train_split.labels), settings.max_shapes, settings.seed)
+    subset, held_out = _training_indices(np.asarray(train_split.labels), settings)
     train_data = _load_split(train_split, settings.num_points, device, subset)
     val_data = None
-    if settings.val_split and settings.val_split in dataset.split_names and settings.val_split != train_name:
-        val_data = _load_split(dataset.split(settings.val_split), settings.num_points, device, None)
+    if held_out is not None:
+        val_data = _load_split(train_split, settings.num_points, device, held_out)
+    elif settings.val_split and settings.val_split in dataset.split_names and settings.val_split != train_name:
+        val_data = _load_split(_readable(dataset.split(settings.val_split), settings.num_points), settings.num_points,
+                               device, None)
     dataset.close()
     n_train = len(train_data.points)
     if n_train < 2:
@@ -359,6 +385,7 @@ class _Run:
         self.model = setup.model
         self.network = wrap_model(setup.model, ranks) if ranks.distributed else setup.model
         self.state = TrainingState(setup.model, setup.optimizer, setup.history, setup.global_step, setup.totals)
+        self.augmentations = parse_augmentations(settings.augment)
         self.batch_size = setup.batch_size  # of this process; the global batch is world_size times larger
         self.n_train = len(self.train_data.points)
         # The last partial batch is dropped: batch norm needs full batches. Under torchrun this is
@@ -467,8 +494,9 @@ class _Run:
         settings, ranks, state, device = self.settings, self.ranks, self.state, self.device
         began = time.perf_counter()
         clouds, labels = self.train_data.points[index], self.train_data.labels[index]
-        output = self.network(clouds)
-        chamfer = chamfer_distance(output.reconstruction, clouds).mean()
+        seen, target = augment_batch(clouds, self.augmentations)
+        output = self.network(seen, detach_classifier_input=settings.latent_training != "joint")
+        chamfer = chamfer_distance(output.reconstruction, target).mean()
         kl = kl_divergence(output.mu, output.logvar, settings.prior_std).mean()
         classifier_loss = (
             classifier_nll(output.log_probs, labels) if output.log_probs is not None else torch.zeros((), device=device)

@@ -17,7 +17,7 @@ from typing import Any
 
 from vaeviewer.errors import SettingError
 
-__all__ = ["Setting", "SETTINGS", "TrainSettings", "setting"]
+__all__ = ["AUGMENTATIONS", "Setting", "SETTINGS", "TrainSettings", "parse_augmentations", "setting"]
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,25 @@ def setting(default: Any, flag: str, label: str, help: str, **rules: Any) -> Any
     return field(default=default, metadata={"setting": dict(flag=flag, label=label, help=help, **rules)})
 
 
+#: The augmentations of ``--augment`` (:mod:`vaeviewer.training.augment`), in the order they are applied.
+AUGMENTATIONS: tuple[str, ...] = ("rotate-y", "rotate-z", "scale", "jitter", "dropout")
+
+
+def parse_augmentations(text: str) -> tuple[str, ...]:
+    """The augmentations a comma-separated list names, in :data:`AUGMENTATIONS` order.
+
+    ``""`` and ``"none"`` name none. Raises ``ValueError`` (its message says what was wrong) for an
+    unknown name, or for both rotations at once.
+    """
+    names = {part.strip() for part in text.split(",") if part.strip()} - {"none"}
+    unknown = sorted(names - set(AUGMENTATIONS))
+    if unknown:
+        raise ValueError(f"unknown augmentation {', '.join(unknown)} (known: none, {', '.join(AUGMENTATIONS)})")
+    if {"rotate-y", "rotate-z"} <= names:
+        raise ValueError("rotate-y and rotate-z together: rotate about the data set's one up axis")
+    return tuple(name for name in AUGMENTATIONS if name in names)
+
+
 def _is_device(value: str) -> bool:
     return value in ("auto", "cpu") or value == "cuda" or (value.startswith("cuda:") and value[5:].isdigit())
 
@@ -149,6 +168,17 @@ class TrainSettings:
     classifier_weight: float = setting(1.0, "--classifier-weight", "Classifier weight",
                                        "weight of the latent classifier's loss; 0 trains no classifier", minimum=0,
                                        fixed_on_resume=True)
+    latent_training: str = setting("unsupervised", "--latent-training", "Latent training",
+                                   "unsupervised: the classifier reads a detached latent mean and its loss never reaches "
+                                   "the encoder; joint: its loss shapes the latent too", choices=("unsupervised", "joint"),
+                                   fixed_on_resume=True)
+    augment: str = setting("none", "--augment", "Augmentation",
+                           "comma-separated: rotate-y or rotate-z (about the up axis), scale, jitter, dropout; or none",
+                           fixed_on_resume=True, suggestions=("none", "scale,jitter,dropout", "rotate-z,scale,jitter"))
+    holdout: float = setting(0.0, "--holdout", "Held-out validation",
+                             "fraction of the training split held out to validate on, stratified by class and fixed by "
+                             "the seed; replaces --val-split", minimum=0, maximum=0.5, fixed_on_resume=True,
+                             zero_means="none")
     seed: int = setting(0, "--seed", "Seed", "seeds weights, shuffling, sampling and dropout", minimum=0,
                         maximum=2**31 - 1, fixed_on_resume=True)
     device: str = setting("auto", "--device", "Device", "auto (CUDA when available), cpu, cuda or cuda:K")
@@ -165,6 +195,10 @@ class TrainSettings:
     def __post_init__(self) -> None:
         for entry in SETTINGS:
             entry.check(getattr(self, entry.name))
+        try:
+            parse_augmentations(self.augment)
+        except ValueError as error:
+            raise SETTING["augment"].error(f"{{setting}}: {error}") from None
         if not _is_device(self.device):
             raise SETTING["device"].error(f"{{setting}} must be auto, cpu or cuda[:k], got {self.device!r}")
 

@@ -115,7 +115,7 @@ class SettingsForm(QWidget):
             box = QComboBox()
             box.addItems(list(entry.choices))
             return box
-        if entry.kind is int and entry.suggestions:
+        if entry.suggestions:
             box = QComboBox()
             box.setEditable(True)
             box.addItems([str(value) for value in entry.suggestions])
