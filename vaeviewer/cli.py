@@ -165,6 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "split's latent means (default: prior)")
     p.add_argument("--no-svm", action="store_true", help="skip the linear-SVM accuracy (it encodes the train split)")
     p.add_argument("--seed", type=int, default=0, help="seed of the prior samples and reference shapes (default: 0)")
+    p.add_argument("--limit", type=int, default=0, metavar="K",
+                   help="score K shapes drawn evenly across classes, as compare --limit K (default: all)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda[:k] (default: auto)")
     p.set_defaults(handler=_cmd_evaluate)
@@ -184,6 +186,9 @@ def build_parser() -> argparse.ArgumentParser:
     from vaeviewer.cli_studio import add_studio_commands
 
     add_studio_commands(sub)
+    from vaeviewer.cli_compare import add_compare_command
+
+    add_compare_command(sub)
 
     p = sub.add_parser(
         "gui",
@@ -323,7 +328,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from vaeviewer.data import open_dataset
     from vaeviewer.errors import OptionError
     from vaeviewer.workflows.evaluate import evaluate_split
-    from vaeviewer.workflows.models import open_model
+    from vaeviewer.workflows.models import latent_training, open_model
 
     if args.gen_shapes < 0:
         raise OptionError(f"--gen-shapes {args.gen_shapes}: must be 0 or more")
@@ -336,7 +341,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             train_split = dataset.split("train")
         figures = evaluate_split(model, split, checkpoint.class_names, train_split=train_split,
                                  generation_shapes=args.gen_shapes, sampler=args.sampler, svm=not args.no_svm,
-                                 seed=args.seed)
+                                 seed=args.seed, limit=args.limit)
+        figures["latent_training"] = latent_training(checkpoint)
     if args.json:
         _print_json(figures)
     else:
@@ -346,6 +352,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         line = (
             f"{figures['shapes']} shapes ({figures['split']}): Chamfer mean {figures['chamfer_mean']:.5f}, "
             f"median {figures['chamfer_median']:.5f}; classifier accuracy {percent(figures['classifier_accuracy'])}"
+            f"; latent {figures['latent_training']}"
         )
         if "svm_accuracy" in figures:
             line += f"; linear SVM accuracy {percent(figures['svm_accuracy'])}"

@@ -19,6 +19,7 @@ from vaeviewer.errors import OptionError
 from vaeviewer.model import PointCloudVAE
 from vaeviewer.model.guard import exclusive
 from vaeviewer.training import score_clouds
+from vaeviewer.workflows.compare import chosen_shapes
 from vaeviewer.workflows.models import labels_for_model
 from vaeviewer.workflows.quality import (
     LATENT_SAMPLERS,
@@ -41,6 +42,7 @@ def evaluate_split(
     sampler: str = "prior",
     svm: bool = True,
     seed: int = 0,
+    limit: int = 0,
 ) -> dict[str, Any]:
     """Reconstruction, classification and (optionally) generation figures of ``model`` on ``split``.
 
@@ -65,6 +67,9 @@ def evaluate_split(
         Seed of the draws and of the reference shapes.
     svm : bool
         Whether to fit the linear SVM (when ``train_split`` is given).
+    limit : int
+        When > 0, score only this many shapes of ``split``, drawn evenly across classes
+        (:func:`~vaeviewer.workflows.compare.chosen_shapes`, the shapes ``compare --limit`` scores).
 
     Returns
     -------
@@ -79,12 +84,17 @@ def evaluate_split(
     drop = getattr(split, "drop_unreadable", None)
     if drop is not None:
         drop(model.config.num_points)
-    clouds = torch.from_numpy(split.load_all(model.config.num_points))
-    labels = labels_for_model(split.labels, split.class_names, class_names)
+    indices = chosen_shapes(split, limit)
+    split_labels = np.asarray(split.labels)[indices]
+    if len(indices) == len(split):
+        clouds = torch.from_numpy(split.load_all(model.config.num_points))
+    else:
+        clouds = torch.from_numpy(np.stack([split.points(int(i), model.config.num_points) for i in indices]))
+    labels = labels_for_model(split_labels, split.class_names, class_names)
     scores = score_clouds(model, clouds, labels)
     accuracy = scores.classifier_accuracy
     figures: dict[str, Any] = {
-        "shapes": len(split),
+        "shapes": len(indices),
         "split": split.name,
         "num_points": model.config.num_points,
         "chamfer_mean": scores.chamfer_mean,
@@ -105,12 +115,12 @@ def evaluate_split(
         train_scores = score_clouds(model, torch.from_numpy(train_split.load_all(model.config.num_points)))
         train_latents = train_scores.latents
         if svm:
-            accuracy_svm, c = linear_svm_accuracy(train_latents, train_split.labels, scores.latents, split.labels,
+            accuracy_svm, c = linear_svm_accuracy(train_latents, train_split.labels, scores.latents, split_labels,
                                                   seed=seed)
             figures.update(svm_accuracy=None if math.isnan(accuracy_svm) else accuracy_svm,
                            svm_c=None if math.isnan(c) else c, svm_train_shapes=len(train_split))
     if generation_shapes > 0 and len(split):
-        chosen = balanced_sample(np.asarray(split.labels), generation_shapes, seed)
+        chosen = balanced_sample(split_labels, generation_shapes, seed)
         references = clouds[torch.from_numpy(chosen)].numpy()
         device = next(model.parameters()).device
         with torch.no_grad(), exclusive(model):

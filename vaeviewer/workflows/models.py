@@ -18,6 +18,7 @@ __all__ = [
     "bundled_models",
     "choose_checkpoint",
     "labels_for_model",
+    "latent_training",
     "open_model",
 ]
 
@@ -101,3 +102,16 @@ def labels_for_model(labels: np.ndarray, data_class_names: tuple[str, ...], mode
     lookup = {name: i for i, name in enumerate(model_class_names)}
     mapped = [lookup.get(data_class_names[k], -1) if k >= 0 else -1 for k in np.asarray(labels)]
     return torch.as_tensor(mapped, dtype=torch.int64)
+
+
+def latent_training(checkpoint: Checkpoint) -> str:
+    """How a model's latent was trained: ``unsupervised``, ``joint`` (the classifier's loss shaped it) or ``unknown``.
+
+    A run records it in its settings (``--latent-training``); runs from before the setting fed the
+    classifier a detached latent mean, which is unsupervised. A checkpoint with no run settings (the
+    original work's, a bare state dict) does not say.
+    """
+    settings = checkpoint.run_settings or {}
+    if not settings:
+        return "unknown"
+    return str(settings.get("latent_training", "unsupervised"))

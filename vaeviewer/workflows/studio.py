@@ -63,6 +63,7 @@ __all__ = [
     "principal_edit_directions",
     "reference_distances",
     "retrieve",
+    "split_cache_key",
     "sample_shapes",
     "sweep",
 ]
@@ -133,7 +134,8 @@ def data_location(data: str | os.PathLike[str] | None) -> str | None:
     return str(data)
 
 
-def _cache_key(checkpoint: Path, data: Path, split: str, num_points: int) -> str:
+def split_cache_key(checkpoint: Path, data: Path, split: str, num_points: int) -> str:
+    """The key of what a model computes on a split: the checkpoint's bytes, the data set's files, the split, N."""
     from vaeviewer.render.thumbnails import dataset_fingerprint
 
     digest = hashlib.sha256(f"v{_INDEX_VERSION}|{split}|{num_points}|{dataset_fingerprint(data)}".encode())
@@ -174,7 +176,7 @@ def build_index(model: PointCloudVAE, split: ShapeSplit, *, checkpoint: str | os
 
     path = None
     if cache and checkpoint is not None and data is not None and Path(checkpoint).is_file() and Path(data).exists():
-        key = _cache_key(Path(checkpoint), Path(data), split.name, model.config.num_points)
+        key = split_cache_key(Path(checkpoint), Path(data), split.name, model.config.num_points)
         path = latent_index_cache_dir() / f"{key}.npz"
         found = _read_index(path, split)
         if found is not None:

@@ -1,0 +1,104 @@
+"""``vaeviewer compare``: two models on the same shapes (see :mod:`vaeviewer.workflows.compare`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+__all__ = ["add_compare_command"]
+
+
+def add_compare_command(sub: argparse._SubParsersAction) -> None:
+    """Add ``compare`` to the command line's sub-commands."""
+    p = sub.add_parser(
+        "compare", help="two models on the same shapes: Chamfer distance and class per shape",
+        description="Score two checkpoints on the same shapes of a split: each one's Chamfer distance and its "
+        "classifier's answer per shape, B minus A, and a summary (mean and median Chamfer, classifier accuracy, "
+        "linear-SVM accuracy on the latent means when the data set has a labelled train split). The per-shape "
+        "means are what evaluate reports for each model on the same shapes (evaluate --limit K takes the same K). "
+        "The models may differ in latent size, point count and classes. Scores are cached per checkpoint, data "
+        "set and split.",
+    )
+    p.add_argument("checkpoints", nargs=2, metavar="CKPT", help="models A and B: checkpoint files or bundled models "
+                   "(demo, modelnet10)")
+    p.add_argument("--data", default="builtin", help="data set path or 'builtin' (default: builtin)")
+    p.add_argument("--split", help="split to score (default: test when the data set has it)")
+    p.add_argument("--limit", type=int, default=0, metavar="K",
+                   help="score K shapes drawn evenly across classes (default: all)")
+    p.add_argument("--no-svm", action="store_true", help="skip the linear-SVM accuracy (it encodes the train split)")
+    p.add_argument("--csv", metavar="OUT.csv", help="write the table: a row per shape, then the summary")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--device", default="cpu", help="auto, cpu or cuda[:k] (default: cpu)")
+    p.set_defaults(handler=_cmd_compare)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from vaeviewer.cli import _print_json, _split_of
+    from vaeviewer.data import open_dataset
+    from vaeviewer.workflows.compare import ComparedModel, CompareProgress, chosen_shapes, compare_models
+    from vaeviewer.workflows.models import choose_checkpoint, open_model
+    from vaeviewer.workflows.studio import data_location
+
+    with open_dataset(args.data) as dataset:
+        split = _split_of(dataset, args.split)
+        chosen_shapes(split, args.limit)  # a bad --limit is refused before any model loads
+        models = []
+        for name in args.checkpoints:
+            model, checkpoint = open_model(name, args.device, dataset.class_names)
+            models.append(ComparedModel(name, model, tuple(checkpoint.class_names),
+                                        str(choose_checkpoint(name, dataset.class_names))))
+        train = None
+        if not args.no_svm and "train" in dataset.split_names and split.name != "train":
+            train = dataset.split("train")
+        comparison = None
+        bar = None
+        try:
+            for item in compare_models(models, split, train_split=train, limit=args.limit,
+                                       data=data_location(args.data)):
+                if isinstance(item, CompareProgress):
+                    if bar is None or item.done == 0:
+                        if bar is not None:
+                            bar.close()
+                        bar = tqdm(total=item.total, desc=f"model {'AB'[item.model]}", unit="shape", file=sys.stderr,
+                                   disable=not sys.stderr.isatty())
+                    bar.n = item.done
+                    bar.refresh()
+                else:
+                    comparison = item
+        finally:
+            if bar is not None:
+                bar.close()
+    assert comparison is not None
+    if args.csv:
+        comparison.write_csv(args.csv)
+    if args.json:
+        _print_json(comparison.to_json())
+        return 0
+    _print_table(comparison)
+    return 0
+
+
+def _print_table(comparison) -> None:
+    a, b = comparison.models
+    summary = comparison.summary
+
+    def percent(value: float | None) -> str:
+        return f"{100 * value:.1f} %" if value is not None else "n/a"
+
+    print(f"{summary['shapes']} shapes ({comparison.split}); A = {a.name}, B = {b.name}; "
+          "sorted by B - A (where B reconstructs better first)")
+    print(f"{'index':>6}  {'name':<24} {'class':<12} {'Chamfer A':>10} {'Chamfer B':>10} {'B - A':>10}  class by A / B")
+    rows = comparison.rows()
+    for k in comparison.difference.argsort(kind="stable"):
+        row = rows[k]
+        print(f"{row['index']:>6}  {row['name'][:24]:<24} {row['class'][:12]:<12} {row['chamfer'][0]:>10.5f} "
+              f"{row['chamfer'][1]:>10.5f} {comparison.difference[k]:>+10.5f}  "
+              f"{row['predicted'][0] or a.classes_note} / {row['predicted'][1] or b.classes_note}")
+    for label, key in (("Chamfer mean", "chamfer_mean"), ("Chamfer median", "chamfer_median")):
+        values = summary[key]
+        print(f"{label}: A {values[0]:.5f}, B {values[1]:.5f}")
+    print(f"classifier accuracy: A {percent(summary['classifier_accuracy'][0])}, "
+          f"B {percent(summary['classifier_accuracy'][1])}; linear SVM: A {percent(summary['svm_accuracy'][0])}, "
+          f"B {percent(summary['svm_accuracy'][1])}; B better on {summary['b_better']} of {summary['shapes']} shapes")
