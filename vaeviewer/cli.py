@@ -108,7 +108,8 @@ def _add_export_gif(sub: argparse._SubParsersAction) -> None:
 
 
 #: ``gui --panel``: the window's panels and the latent studio's pages (generate, retrieve, edit).
-_PANELS = ("dataset", "training", "reconstruction", "interpolation", "latent", "studio", "generate", "retrieve", "edit")
+_PANELS = ("dataset", "training", "reconstruction", "interpolation", "latent", "studio", "compare", "generate",
+           "retrieve", "edit")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,7 +36,7 @@ from vaeviewer.workflows.session import ViewerSession
 __all__ = ["MainWindow", "PANEL_NAMES", "CHECKPOINT_SUFFIXES"]
 
 #: The panels, in the order of their docks and of View > Viewport shows.
-PANEL_NAMES = ("dataset", "reconstruction", "interpolation", "latent", "studio", "training")
+PANEL_NAMES = ("dataset", "reconstruction", "interpolation", "latent", "studio", "compare", "training")
 
 #: Dropped or recent files with these suffixes are checkpoints; anything else is data.
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt")
@@ -48,6 +48,7 @@ _CHECKPOINT_FILTER = "Checkpoints (*.pt *.pth *.ckpt);;All files (*)"
 
 
 def _panel_classes() -> dict[str, type[Panel]]:
+    from vaeviewer.gui.panels.compare import ComparePanel
     from vaeviewer.gui.panels.dataset import DatasetPanel
     from vaeviewer.gui.panels.interpolation import InterpolationPanel
     from vaeviewer.gui.panels.latent import LatentMapPanel
@@ -55,7 +56,8 @@ def _panel_classes() -> dict[str, type[Panel]]:
     from vaeviewer.gui.panels.studio import StudioPanel
     from vaeviewer.gui.panels.training import TrainingPanel
 
-    panels = (DatasetPanel, ReconstructionPanel, InterpolationPanel, LatentMapPanel, StudioPanel, TrainingPanel)
+    panels = (DatasetPanel, ReconstructionPanel, InterpolationPanel, LatentMapPanel, StudioPanel, ComparePanel,
+              TrainingPanel)
     return {panel.name: panel for panel in panels}
 
 

@@ -23,7 +23,10 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from vaeviewer.render import scene
 from vaeviewer.render.scene import CloudLayer
 
-__all__ = ["Pane", "Viewport", "THEMES"]
+__all__ = ["MAX_PANES", "Pane", "Viewport", "THEMES"]
+
+#: The most panes the viewport shows side by side (the input, and the reconstructions of two models).
+MAX_PANES = 3
 
 #: Background and text colours of the viewport's two themes.
 THEMES = {"light": ((1.0, 1.0, 1.0), (0.0, 0.0, 0.0)), "dark": ((0.11, 0.12, 0.14), (0.92, 0.92, 0.92))}
@@ -70,16 +73,16 @@ class Viewport(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.interactor = QtInteractor(self, shape=(1, 2), border=False, auto_update=False)
+        self.interactor = QtInteractor(self, shape=(1, MAX_PANES), border=False, auto_update=False)
         layout.addWidget(self.interactor)
         plotter = self.interactor
         plotter.enable_parallel_projection()
-        for index in (0, 1):
+        for index in range(MAX_PANES):
             plotter.subplot(0, index)
             plotter.enable_parallel_projection()
-        # One camera for both panes: turning the input turns the reconstruction with it.
+        # One camera for all panes: turning the input turns the reconstructions with it.
         plotter.link_views()
-        self._panes = [scene.ScenePane(plotter.renderers[k], scene.PaneLayout.for_window()) for k in (0, 1)]
+        self._panes = [scene.ScenePane(plotter.renderers[k], scene.PaneLayout.for_window()) for k in range(MAX_PANES)]
         self._apply_theme()
         self._layout_panes(1)
         self.reset_camera()
@@ -199,14 +202,14 @@ class Viewport(QWidget):
         return self._panes_shown
 
     def show_panes(self, panes: Sequence[Pane]) -> None:
-        """Show one pane, or two side by side with linked cameras, and render.
+        """Show one pane, or up to :data:`MAX_PANES` side by side with linked cameras, and render.
 
         A layer whose point count is unchanged since the last call keeps its actor
         and only gets its points (and values) copied in.
         """
         panes = tuple(panes)
-        if not 1 <= len(panes) <= 2:
-            raise ValueError(f"the viewport shows 1 or 2 panes, got {len(panes)}")
+        if not 1 <= len(panes) <= MAX_PANES:
+            raise ValueError(f"the viewport shows 1 to {MAX_PANES} panes, got {len(panes)}")
         if self.interactor is None:
             return  # shut down: a panel's late redraw has nothing to draw into
         if len(panes) != self._pane_count:
@@ -214,13 +217,13 @@ class Viewport(QWidget):
         self._panes_shown = panes
         for drawn, pane in zip(self._panes, panes):
             drawn.show([self._styled(layer) for layer in pane.layers], pane.caption, pane.footer)
-        if len(panes) == 1:
-            self._panes[1].show([])
+        for unused in self._panes[len(panes):]:
+            unused.show([])
         self._render()
 
     @property
     def scene_panes(self) -> tuple[scene.ScenePane, ...]:
-        """The scene of each pane (left, right): its actors, texts and colour bar; empty once shut down."""
+        """The scene of each pane, left to right: its actors, texts and colour bar; empty once shut down."""
         return tuple(self._panes)
 
     def clear(self) -> None:
@@ -251,14 +254,10 @@ class Viewport(QWidget):
     # ---- internals --------------------------------------------------------------------------
 
     def _layout_panes(self, count: int) -> None:
-        left, right = self._panes
-        if count == 1:
-            left.renderer.SetViewport(0.0, 0.0, 1.0, 1.0)
-            right.renderer.SetDraw(False)
-        else:
-            left.renderer.SetViewport(0.0, 0.0, 0.5, 1.0)
-            right.renderer.SetViewport(0.5, 0.0, 1.0, 1.0)
-            right.renderer.SetDraw(True)
+        for k, pane in enumerate(self._panes):
+            if k < count:
+                pane.renderer.SetViewport(k / count, 0.0, (k + 1) / count, 1.0)
+            pane.renderer.SetDraw(k < count)
         self._pane_count = count
         self._refit()
 
