@@ -236,3 +236,51 @@ def test_open_run_follows_a_folder_written_by_another_process(qtbot, panel, tmp_
     with qtbot.waitSignal(panel.error) as blocker:
         panel.follow_run(tmp_path / "nothing-here")
     assert "not a folder" in blocker.args[0]
+
+
+def _tiny_run(folder: Path, epochs: int, resume: bool = False) -> None:
+    from vaeviewer.training import settings_for_resume
+
+    settings = (settings_for_resume(folder, {"epochs": epochs}) if resume else
+                TrainSettings(data="builtin", out_dir=str(folder), epochs=epochs, batch_size=8, num_points=128,
+                              latent_dim=16, max_shapes=16, device="cpu", seed=1))
+    assert list(train(settings, resume=resume))[-1].status == "completed"
+
+
+def test_runs_laid_over_the_curves_one_colour_each_and_a_live_one_grows(qtbot, panel, tmp_path):
+    from vaeviewer.training import History
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    _tiny_run(first, 2)
+    _tiny_run(second, 1)
+    overlays = panel.overlays
+    with qtbot.waitSignal(overlays.changed):
+        assert overlays.add_run(first)
+    assert overlays.add_run(second)
+    assert [overlays.list.item(k).text() for k in range(2)] == ["first", "second"]
+    drawn = panel.plots.overlays
+    assert set(drawn) == {"first", "second"}
+    history = History.read_csv(first / "history.csv")
+    chamfer = drawn["first"][0]
+    np.testing.assert_allclose(chamfer.xData, history.columns["global_step"])
+    np.testing.assert_allclose(chamfer.yData, history.columns["train_chamfer"])
+    colours = {drawn[name][0].opts["pen"].color().name() for name in drawn}
+    assert len(colours) == 2  # one colour a run
+    legend = [label.text for _, label in panel.plots.loss_plot.legend.items]
+    assert "first" in legend and "second" in legend
+
+    # The second run goes on (another process, resumed): its curve grows at the next look.
+    _tiny_run(second, 3, resume=True)
+    with qtbot.waitSignal(overlays.changed, timeout=10_000):
+        overlays.poll()
+    assert len(drawn["second"][0].xData) == 3
+
+    overlays.list.setCurrentRow(0)
+    qtbot.mouseClick(overlays.remove_button, Qt.MouseButton.LeftButton)
+    assert set(panel.plots.overlays) == {"second"}
+    assert "first" not in [label.text for _, label in panel.plots.loss_plot.legend.items]
+
+    errors = []
+    overlays.error.connect(errors.append)
+    assert not overlays.add_run(tmp_path)
+    assert len(errors) == 1 and str(tmp_path) in errors[0] and "history.csv" in errors[0]

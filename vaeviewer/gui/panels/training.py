@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from vaeviewer.errors import OptionError, VaeviewerError
 from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.panels.checkpoint_list import CheckpointList
+from vaeviewer.gui.panels.run_overlays import RunOverlays
 from vaeviewer.gui.panels.training_form import SettingsForm
 from vaeviewer.gui.panels.training_plots import (
     RunRecord,
@@ -135,7 +136,15 @@ class TrainingPanel(Panel):
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_form(), "Settings")
         self.plots = TrainingPlots()
-        self.tabs.addTab(self.plots, "Curves")
+        self.overlays = RunOverlays()
+        self.overlays.changed.connect(self.plots.set_overlays)
+        self.overlays.error.connect(self.error)
+        curves = QWidget()
+        curves_layout = QVBoxLayout(curves)
+        curves_layout.setContentsMargins(0, 0, 0, 0)
+        curves_layout.addWidget(self.plots, stretch=1)
+        curves_layout.addWidget(self.overlays)
+        self.tabs.addTab(curves, "Curves")
         layout.addWidget(self.tabs, stretch=1)
         layout.addLayout(self._build_buttons())
         self.progress = QProgressBar()
@@ -370,7 +379,7 @@ class TrainingPanel(Panel):
         self.progress_label.setText("Reading the data set and building the model…")
         self._set_state("running")
         self._refresh_timer.start()
-        self.tabs.setCurrentWidget(self.plots)
+        self.tabs.setCurrentIndex(1)
         self._task = self._tasks.start(run, stop=control.stop, on_item=self._on_event, on_failed=self._on_failed,
                                        on_done=self._on_done)
         self.status.emit(f"Training started: {settings.out_dir}")
@@ -542,7 +551,7 @@ class TrainingPanel(Panel):
         self._watcher = QFileSystemWatcher([str(folder)], self)
         self._watcher.directoryChanged.connect(lambda _path: self._reload_timer.start())
         self._reload_followed()
-        self.tabs.setCurrentWidget(self.plots)
+        self.tabs.setCurrentIndex(1)
         self.status.emit(f"Following the run in {folder}")
 
     def _reload_followed(self) -> None:
@@ -591,5 +600,6 @@ class TrainingPanel(Panel):
         # its end) reach the panel before this returns.
         self._tasks.shutdown(finish=True)
         self._refresh_timer.stop()
+        self.overlays.shutdown()
         self._stop_following()
         self.stop_listening()

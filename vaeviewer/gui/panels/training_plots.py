@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from vaeviewer.training import (
@@ -31,7 +32,10 @@ from vaeviewer.training import (
     ValidationEnded,
 )
 
-__all__ = ["Series", "RunRecord", "CheckpointInfo", "TrainingPlots", "format_duration"]
+__all__ = ["Series", "RunRecord", "CheckpointInfo", "TrainingPlots", "format_duration", "OVERLAY_COLORS"]
+
+#: Colours of overlaid runs, one a run (Okabe-Ito's colour-blind-safe set, without the live run's colours).
+OVERLAY_COLORS = ("#0072b2", "#d55e00", "#cc79a7", "#009e73", "#e69f00", "#56b4e9", "#f0e442", "#000000")
 
 # Smoothing of the per-step curves: an exponential moving average over about 1 / alpha steps,
 # because single batches of 8-32 shapes make a curve too noisy to read a trend from.
@@ -281,6 +285,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             return plot.plot([], [], name=name, pen=pg.mkPen(color, width=1.5), symbol=symbol, symbolSize=6,
                              symbolBrush=color, symbolPen=None)
 
+        #: Other runs' curves by run name (see set_overlays).
+        self.overlays: dict[str, tuple[pg.PlotDataItem, ...]] = {}
+        self._overlays_made = 0
         # Curves are made once here; refresh() only calls setData.
         self.curves = {
             "loss": line(self.loss_plot, "total", "#444444"),
@@ -290,6 +297,39 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
             "train_accuracy": line(self.accuracy_plot, "train", "#888888", "t"),
             "val_accuracy": line(self.accuracy_plot, "validation", "#8e3bb8", "o"),
         }
+
+    def set_overlays(self, runs: list[tuple[str, History]]) -> None:
+        """Draw other runs' per-epoch curves over the plots: one colour a run, its name in the legend.
+
+        Each run gets its train Chamfer (solid) and validation Chamfer (dashed) in the loss plot, its
+        KL, and its validation accuracy, at the global step of each epoch's end. Curves of a run
+        already drawn are updated in place; runs no longer listed are removed.
+        """
+        wanted = dict(runs)
+        for name in [n for n in self.overlays if n not in wanted]:
+            for plot, curve in zip((self.loss_plot, self.loss_plot, self.kl_plot, self.accuracy_plot),
+                                   self.overlays.pop(name)):
+                plot.removeItem(curve)
+                plot.legend.removeItem(curve)
+        for name, history in runs:
+            if name not in self.overlays:
+                color = OVERLAY_COLORS[self._overlays_made % len(OVERLAY_COLORS)]
+                self._overlays_made += 1
+                solid, dashed = pg.mkPen(color, width=1.5), pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine)
+                self.overlays[name] = (
+                    self.loss_plot.plot([], [], name=name, pen=solid),
+                    self.loss_plot.plot([], [], pen=dashed),
+                    self.kl_plot.plot([], [], name=name, pen=solid),
+                    self.accuracy_plot.plot([], [], name=name, pen=solid, symbol="o", symbolSize=4,
+                                            symbolBrush=color, symbolPen=None),
+                )
+            columns = history.columns
+            x = np.asarray(columns["global_step"], dtype=np.float64)
+            chamfer, val_chamfer, kl, accuracy = self.overlays[name]
+            chamfer.setData(*_drawable(x, np.asarray(columns["train_chamfer"]), True))
+            val_chamfer.setData(*_drawable(x, np.asarray(columns["val_chamfer"]), True))
+            kl.setData(*_drawable(x, np.asarray(columns["train_kl"]), True))
+            accuracy.setData(*_drawable(x, np.asarray(columns["val_accuracy"]), False))
 
     def refresh(self, record: RunRecord) -> bool:
         """Show ``record`` if it changed since the last call; True when something was redrawn."""
