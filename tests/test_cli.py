@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import REAL
@@ -173,6 +174,41 @@ def test_evaluate_json(trained_run: Path) -> None:
     assert 0.0 <= out["svm_accuracy"] <= 1.0 and out["svm_train_shapes"] == 1000
     assert out["generation_shapes"] == 12 and out["sampler"] == "gmm" and out["mmd_cd"] > 0
     assert 0.0 < out["cov_cd"] <= 1.0 and 0.0 <= out["nna_cd"] <= 1.0
+
+
+def test_evaluate_reports_the_latent_kind_its_dimensions_and_the_pooled_feature(trained_run: Path,
+                                                                              tmp_path: Path) -> None:
+    """On a small PointNet-layout folder cut from the built-in shapes (the SVM on 1024-d features is slow on
+    the whole built-in set): the KL per dimension sums to the mean, the pooled-feature SVM is reported."""
+    import h5py
+
+    from vaeviewer.data import open_dataset
+
+    folder = tmp_path / "small"
+    folder.mkdir()
+    with open_dataset("builtin") as dataset:
+        (folder / "shape_names.txt").write_text("\n".join(dataset.class_names) + "\n")
+        for name, step in (("train", 10), ("test", 10)):
+            split = dataset.split(name)
+            chosen = range(0, len(split), step)
+            with h5py.File(folder / f"ply_data_{name}0.h5", "w") as handle:
+                handle["data"] = np.stack([split.points(i, 256) for i in chosen])
+                handle["label"] = np.asarray(split.labels)[list(chosen)]
+            (folder / f"{name}_files.txt").write_text(f"ply_data_{name}0.h5\n")
+    result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", str(folder), "--json",
+                       "--gen-shapes", "0", "--pooled")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["shapes"] == 25 and out["svm_train_shapes"] == 100
+    assert 0.0 <= out["svm_accuracy"] <= 1.0 and 0.0 <= out["svm_pooled_accuracy"] <= 1.0
+    assert len(out["kl_per_dimension"]) == 16 and sum(out["kl_per_dimension"]) == pytest.approx(out["kl_mean"], rel=1e-6)
+    assert 0 <= out["active_dimensions"] <= 16  # a model of two epochs on 40 shapes may use none yet
+    assert out["latent_training"] == "unsupervised"
+    text = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", str(folder),
+                     "--gen-shapes", "0", "--pooled")
+    assert text.returncode == 0, text.stderr
+    assert "pooled 1024-d feature" in text.stdout and "latent unsupervised" in text.stdout
+    assert "active dimensions" in text.stdout
 
 
 def test_evaluate_on_modelnet10_with_a_builtin_model(trained_run: Path, modelnet10: Path) -> None:

@@ -173,3 +173,17 @@ def test_a_training_synchronised_batch_norm_is_not_fused() -> None:
     assert can_fuse(x, conv, bn)
     assert not can_fuse(x, conv, synced.train())
     assert can_fuse(x, conv, synced.eval())
+
+
+def test_the_pooled_feature_is_what_the_heads_read() -> None:
+    torch.manual_seed(1)
+    encoder = PointNetEncoder(latent_dim=8).double().eval()
+    points = torch.rand(4, 300, 3, dtype=torch.float64)
+    with torch.no_grad():
+        feature = encoder.pooled(points)
+        mu, logvar = encoder(points)
+        reference_mu, _ = encoder.forward_reference(points)
+    assert feature.shape == (4, 1024) and (feature >= 0).all()  # after ReLU and the max over points
+    torch.testing.assert_close(encoder.mean(feature), mu)
+    torch.testing.assert_close(encoder.logvar(feature), logvar)
+    torch.testing.assert_close(mu, reference_mu, rtol=1e-9, atol=1e-11)

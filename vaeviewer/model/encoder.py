@@ -83,6 +83,12 @@ class PointNetEncoder(nn.Module):
         ValueError
             If ``points`` is not of shape (B, N, 3).
         """
+        global_feature = self.pooled(points)
+        return self.mean(global_feature), self.logvar(global_feature)
+
+    def pooled(self, points: Tensor) -> Tensor:
+        """The max-pooled global feature (B, 1024) that the two heads read: what most published
+        linear-SVM figures of point-cloud autoencoders are computed on."""
         self._check(points)
         layers = list(self.features)
         last_conv, last_bn = layers[-3], layers[-2]
@@ -90,15 +96,14 @@ class PointNetEncoder(nn.Module):
         if not (can_fuse(points, last_conv, last_bn) and all(
             isinstance(layer, nn.Conv1d) and layer.bias is None for layer in layers[0:-3:3]
         )):
-            return self.forward_reference(points)
+            return self._pooled_reference(points)
         batch, count, _ = points.shape
         for conv, bn, relu in zip(layers[0:-3:3], layers[1:-3:3], layers[2:-3:3]):
             # A 1x1 convolution is one matrix product over all B x N points; batch norm over
             # (B N, C) rows has the same statistics as over (B, C, N).
             features = F.linear(features, conv.weight.squeeze(-1))
             features = relu(bn(features.reshape(batch * count, -1))).reshape(batch, count, -1)
-        global_feature = max_pooled_conv_bn_relu(features, last_conv, last_bn)
-        return self.mean(global_feature), self.logvar(global_feature)
+        return max_pooled_conv_bn_relu(features, last_conv, last_bn)
 
     def forward_reference(self, points: Tensor) -> tuple[Tensor, Tensor]:
         """:meth:`forward` computed module by module on (B, C, N) tensors, as the layers are written.
@@ -107,9 +112,12 @@ class PointNetEncoder(nn.Module):
         memory and time; the reference for the tests and the benchmarks.
         """
         self._check(points)
-        per_point = self.features(points.transpose(1, 2))  # (B, 1024, N)
-        global_feature = torch.amax(per_point, dim=2)
+        global_feature = self._pooled_reference(points)
         return self.mean(global_feature), self.logvar(global_feature)
+
+    def _pooled_reference(self, points: Tensor) -> Tensor:
+        per_point = self.features(points.transpose(1, 2))  # (B, 1024, N)
+        return torch.amax(per_point, dim=2)
 
     @staticmethod
     def _check(points: Tensor) -> None:

@@ -40,6 +40,9 @@ class CloudScores:
     latents : numpy.ndarray
         The encoder's mean of each cloud, float32 (n, latent_dim): the features that
         linear-SVM accuracy and the latent map are computed on.
+    kl_per_dimension : numpy.ndarray
+        float64 (latent_dim,): each latent dimension's share of ``kl_mean`` (they sum to it).
+        A dimension near 0 carries no information; one far above the rest may carry a label.
     """
 
     chamfer: np.ndarray
@@ -47,6 +50,7 @@ class CloudScores:
     predictions: np.ndarray
     classifier_accuracy: float
     latents: np.ndarray
+    kl_per_dimension: np.ndarray
 
     @property
     def chamfer_mean(self) -> float:
@@ -69,6 +73,8 @@ def score_clouds(
     """
     device = next(model.parameters()).device
     chamfers, kls, predictions, latents = [], [], [], []
+    variance = model.config.prior_std**2
+    kl_sums = torch.zeros(model.config.latent_dim, dtype=torch.float64)
     for start in range(0, len(clouds), batch_size):
         batch = clouds[start : start + batch_size].to(device, non_blocking=True)
         with exclusive(model):  # one batch at a time, as every verb holds the guard
@@ -76,6 +82,8 @@ def score_clouds(
             latents.append(mu.float().cpu())
             chamfers.append(chamfer_distance(model.decode(mu), batch).double().cpu())
             kls.append(kl_divergence(mu, logvar, model.config.prior_std).double().cpu())
+            per_dimension = 0.5 * ((logvar.exp() + mu**2) / variance - 1 - logvar + math.log(variance))
+            kl_sums += per_dimension.double().sum(dim=0).cpu()
             if model.classifier is not None:
                 predictions.append(model.classify(mu).argmax(dim=1).cpu())
             else:
@@ -89,8 +97,9 @@ def score_clouds(
         if known.any():
             accuracy = float((predicted[known] == labels.cpu().numpy()[known]).mean())
     means = torch.cat(latents).numpy() if latents else np.zeros((0, model.config.latent_dim), dtype=np.float32)
+    per_dimension = (kl_sums / len(clouds)).numpy() if len(clouds) else np.full(model.config.latent_dim, math.nan)
     return CloudScores(chamfer=chamfer, kl_mean=kl_mean, predictions=predicted, classifier_accuracy=accuracy,
-                       latents=means)
+                       latents=means, kl_per_dimension=per_dimension)
 
 
 def score_across_ranks(model: PointCloudVAE, clouds: torch.Tensor, labels: torch.Tensor,

@@ -29,7 +29,29 @@ from vaeviewer.workflows.quality import (
     linear_svm_accuracy,
 )
 
-__all__ = ["evaluate_split"]
+__all__ = ["active_dimensions", "evaluate_split", "pooled_features"]
+
+#: A latent dimension is active when its mean varies across shapes by more than this share of the
+#: prior's variance (Burda et al. 2016's active units, 0.01 for a unit prior).
+ACTIVE_SHARE = 0.01
+
+
+def active_dimensions(latents: np.ndarray, prior_std: float) -> int:
+    """How many latent dimensions carry information: Var over shapes of the mean > 0.01 prior_std**2."""
+    if len(latents) < 2:
+        return 0
+    return int((np.asarray(latents, dtype=np.float64).var(axis=0) > ACTIVE_SHARE * prior_std**2).sum())
+
+
+def pooled_features(model: PointCloudVAE, clouds: torch.Tensor, batch_size: int = 64) -> np.ndarray:
+    """The encoder's max-pooled global feature of each cloud, float32 (n, 1024), in eval mode."""
+    device = next(model.parameters()).device
+    parts = []
+    with torch.no_grad():
+        for start in range(0, len(clouds), batch_size):
+            with exclusive(model):
+                parts.append(model.encoder.pooled(clouds[start : start + batch_size].to(device)).float().cpu())
+    return torch.cat(parts).numpy() if parts else np.zeros((0, 1024), dtype=np.float32)
 
 
 def evaluate_split(
@@ -43,6 +65,7 @@ def evaluate_split(
     svm: bool = True,
     seed: int = 0,
     limit: int = 0,
+    pooled: bool = False,
 ) -> dict[str, Any]:
     """Reconstruction, classification and (optionally) generation figures of ``model`` on ``split``.
 
@@ -67,6 +90,9 @@ def evaluate_split(
         Seed of the draws and of the reference shapes.
     svm : bool
         Whether to fit the linear SVM (when ``train_split`` is given).
+    pooled : bool
+        With ``train_split`` and ``svm``, also fit the SVM on the encoder's max-pooled 1024-d
+        feature (``svm_pooled_accuracy``, ``svm_pooled_c``), the feature most published figures use.
     limit : int
         When > 0, score only this many shapes of ``split``, drawn evenly across classes
         (:func:`~vaeviewer.workflows.compare.chosen_shapes`, the shapes ``compare --limit`` scores).
@@ -100,6 +126,8 @@ def evaluate_split(
         "chamfer_mean": scores.chamfer_mean,
         "chamfer_median": float(torch.from_numpy(scores.chamfer).median()) if len(scores.chamfer) else math.nan,
         "kl_mean": scores.kl_mean,
+        "kl_per_dimension": [float(v) for v in scores.kl_per_dimension],
+        "active_dimensions": active_dimensions(scores.latents, model.config.prior_std),
         "classifier_accuracy": None if math.isnan(accuracy) else accuracy,
     }
     if sampler not in LATENT_SAMPLERS:
@@ -119,6 +147,12 @@ def evaluate_split(
                                                   seed=seed)
             figures.update(svm_accuracy=None if math.isnan(accuracy_svm) else accuracy_svm,
                            svm_c=None if math.isnan(c) else c, svm_train_shapes=len(train_split))
+            if pooled:
+                train_pooled = pooled_features(model, torch.from_numpy(train_split.load_all(model.config.num_points)))
+                accuracy_pooled, c_pooled = linear_svm_accuracy(train_pooled, train_split.labels,
+                                                                pooled_features(model, clouds), split_labels, seed=seed)
+                figures.update(svm_pooled_accuracy=None if math.isnan(accuracy_pooled) else accuracy_pooled,
+                               svm_pooled_c=None if math.isnan(c_pooled) else c_pooled)
     if generation_shapes > 0 and len(split):
         chosen = balanced_sample(split_labels, generation_shapes, seed)
         references = clouds[torch.from_numpy(chosen)].numpy()
