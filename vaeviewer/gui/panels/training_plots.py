@@ -34,8 +34,9 @@ from vaeviewer.training import (
 
 __all__ = ["Series", "RunRecord", "CheckpointInfo", "TrainingPlots", "format_duration", "OVERLAY_COLORS"]
 
-#: Colours of overlaid runs, one a run (Okabe-Ito's colour-blind-safe set, without the live run's colours).
-OVERLAY_COLORS = ("#0072b2", "#d55e00", "#cc79a7", "#009e73", "#e69f00", "#56b4e9", "#f0e442", "#000000")
+#: Colours of overlaid runs, one a run: matplotlib's tab10 without the hues of the live run's curves
+#: (grey, green, orange, blue, purple), so that no overlaid run looks like one of them.
+OVERLAY_COLORS = ("#d62728", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#000000")
 
 # Smoothing of the per-step curves: an exponential moving average over about 1 / alpha steps,
 # because single batches of 8-32 shapes make a curve too noisy to read a trend from.
@@ -324,6 +325,8 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
                                             symbolBrush=color, symbolPen=None),
                 )
             columns = history.columns
+            for plot in (self.loss_plot, self.kl_plot, self.accuracy_plot):
+                plot.legend.setColumnCount(2 if self.overlays else 1)
             x = np.asarray(columns["global_step"], dtype=np.float64)
             chamfer, val_chamfer, kl, accuracy = self.overlays[name]
             chamfer.setData(*_drawable(x, np.asarray(columns["train_chamfer"]), True))
