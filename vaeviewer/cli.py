@@ -73,9 +73,9 @@ def _add_model_and_data_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_up_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--up", choices=("y", "z"), default="y",
-                   help="the clouds' up axis in pictures: y for the built-in set, ShapeNet and PointNet's h5 files; "
-                   "z for raw ModelNet meshes and clouds sampled from them (default: y)")
+    p.add_argument("--up", choices=("y", "z"),
+                   help="the clouds' up axis in pictures (default: the data set's, as inspect reports it: z for "
+                   "ModelNet and PointNet's ModelNet h5 files, y for ShapeNet and the built-in set)")
 
 
 def _add_export_gif(sub: argparse._SubParsersAction) -> None:
@@ -204,8 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint", metavar="CKPT",
                    help="model checkpoint, or a bundled model: demo, modelnet10 "
                    "(default: the bundled model whose classes match the data)")
-    p.add_argument("--up", choices=("y", "z"), help="the clouds' up axis: y (built-in, ShapeNet, PointNet h5) "
-                   "or z (raw ModelNet) (default: y)")
+    p.add_argument("--up", choices=("y", "z"), help="the clouds' up axis (default: the data set's: z for ModelNet "
+                   "and PointNet's ModelNet h5 files, y for ShapeNet and the built-in set; View > Up axis changes it)")
     p.add_argument("--split", help="the split shown (default: test when the data set has it)")
     p.add_argument("--index", type=int, metavar="I", help="the shape shown first (default: 0)")
     p.add_argument("--pair", type=int, nargs=2, metavar=("I", "J"),
@@ -266,7 +266,7 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
             from vaeviewer.render import save_png, shape_grid_image
 
             clouds, captions = grid_sample(dataset.default_split("train"))
-            save_png(shape_grid_image(clouds, captions, up=args.up), args.grid)
+            save_png(shape_grid_image(clouds, captions, up=args.up or dataset.up.axis), args.grid)
     print(json.dumps(summary) if args.json else format_inspection(summary))
     return 0
 
@@ -301,12 +301,13 @@ def _cmd_reconstruct(args: argparse.Namespace) -> int:
 
         model, checkpoint = open_model(args.checkpoint, args.device, dataset.class_names)
         result = reconstruct_shape(model, split, args.index, checkpoint.class_names)
+        up = args.up or dataset.up.axis
     if args.out:
         from vaeviewer.render import comparison_image, save_png
 
         title = f"{result.shape_name} ({result.class_name})  CD {result.chamfer:.5f}"
         image = comparison_image(
-            result.input_points, result.reconstruction, title, mode=args.mode, up=args.up,
+            result.input_points, result.reconstruction, title, mode=args.mode, up=up,
             input_error=result.input_error, reconstruction_error=result.reconstruction_error, error_max=args.error_max,
         )
         save_png(image, args.out)
@@ -544,7 +545,7 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
 
     # Before the model and data load: a typo in --out should not cost seconds.
     check_export_options(args.out, steps=args.steps, fps=args.fps, size=args.size, method=args.method,
-                         layout=args.layout, up=args.up)
+                         layout=args.layout, up=args.up or "y")
     from tqdm import tqdm
 
     from vaeviewer.data import open_dataset
@@ -558,6 +559,7 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
     with open_dataset(args.data) as dataset:
         model, _ = open_model(args.checkpoint, args.device, dataset.class_names)
         split = _split_of(dataset, args.split)
+        up = args.up or dataset.up.axis
         for option, index in (("--from", args.from_index), ("--to", args.to_index)):
             if not -len(split) <= index < len(split):
                 raise OptionError(f"{option} {index} is out of range: split {split.name!r} has {len(split)} shapes")
@@ -567,7 +569,7 @@ def _cmd_export_gif(args: argparse.Namespace) -> int:
     control = TaskControl()
     events = export_interpolation(
         model, clouds[0], clouds[1], args.out, steps=args.steps, fps=args.fps, size=args.size,
-        method=args.method, layout=args.layout, orbit=args.orbit, pingpong=args.pingpong, up=args.up,
+        method=args.method, layout=args.layout, orbit=args.orbit, pingpong=args.pingpong, up=up,
         labels=(f"A: {names[0]}", f"B: {names[1]}"), control=control,
     )
     bar = None

@@ -78,7 +78,7 @@ def add_studio_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", type=int, default=320, help="frame height and panel width in pixels (default: 320)")
     p.add_argument("--layout", choices=("single", "triptych"), default="single",
                    help="single: the sweep alone; triptych: -AMOUNT | sweep | +AMOUNT (default: single)")
-    p.add_argument("--up", choices=("y", "z"), default="y", help="the clouds' up axis in the sweep (default: y)")
+    p.add_argument("--up", choices=("y", "z"), help="the clouds' up axis in the sweep (default: the data set's)")
 
 
 def _open(args: argparse.Namespace, preferred: str) -> tuple[Any, Any, Any, Any]:
@@ -193,9 +193,10 @@ def _cmd_edit(args: argparse.Namespace) -> int:
     if args.save_cloud is not None:
         check_cloud_path(args.save_cloud)
     if args.gif is not None:
-        check_export_options(args.gif, steps=args.steps, fps=args.fps, size=args.size, layout=args.layout, up=args.up)
+        check_export_options(args.gif, steps=args.steps, fps=args.fps, size=args.size, layout=args.layout, up=args.up or "y")
     dataset, split, model, checkpoint = _open(args, "test")
     with dataset:
+        up = args.up or dataset.up.axis
         if not -len(split) <= args.index < len(split):
             raise OptionError(f"--index {args.index} is out of range: split {split.name!r} has {len(split)} shapes")
         cloud = split.points(args.index, model.config.num_points)
@@ -209,21 +210,21 @@ def _cmd_edit(args: argparse.Namespace) -> int:
                           f"{args.amount:g} x {args.direction}\nframe: the model's (centred, unit sphere)")
         print(f"vaeviewer: wrote {path} ({name} moved {args.amount:g} x {args.direction})", file=sys.stderr)
     if swept is not None:
-        path = _write_sweep(args, swept, (f"{args.direction} -{abs(args.amount):g}", f"{args.direction} "
+        path = _write_sweep(args, swept, up, (f"{args.direction} -{abs(args.amount):g}", f"{args.direction} "
                                           f"+{abs(args.amount):g}"))
         print(f"vaeviewer: wrote {path} ({name} swept {args.direction} from -{abs(args.amount):g} to "
               f"+{abs(args.amount):g}, {args.steps} frames)", file=sys.stderr)
     return 0
 
 
-def _write_sweep(args: argparse.Namespace, swept: Any, labels: tuple[str, str]) -> Path:
+def _write_sweep(args: argparse.Namespace, swept: Any, up: str, labels: tuple[str, str]) -> Path:
     """Render a sweep into ``args.gif`` with the interpolation's exporter; the written file."""
     from vaeviewer.render.writers import open_animation_writer
     from vaeviewer.workflows.export import write_interpolation
 
     written = None
     for event in write_interpolation(swept, open_animation_writer(args.gif, args.fps), size=args.size,
-                                     layout=args.layout, up=args.up, labels=labels):
+                                     layout=args.layout, up=up, labels=labels):
         written = event.path or written
     assert written is not None
     return written

@@ -55,7 +55,7 @@ def test_counts_per_class_and_total_follow_the_split_labels(panel, session):
     assert panel.model.rowCount() == len(session.split)
     assert f"{len(session.split)} shapes in {session.split.name}" in panel.total_label.text()
     assert panel.name_label.text() == "Built-in shapes"
-    assert "pointnet-h5" in panel.format_label.text()
+    assert panel.format_label.text() == "builtin · 10 classes · Y up"
 
 
 def test_split_selector_switches_to_train(panel, session):

@@ -261,3 +261,46 @@ def test_file_export_cloud_saves_what_the_viewport_shows(qtbot, window, session,
         assert not window.export_cloud(index, tmp_path / "recon.stl")
     assert "recon.stl" in signal.args[0] and "\n" not in signal.args[0]
     window.findChild(QMessageBox, "error_dialog").close()
+
+
+def test_each_data_set_opens_upright_and_a_chosen_axis_is_kept_for_it(qtbot, window, session, settings, modelnet10):
+    """ModelNet10's h5 files open Z up and the built-in set Y up, without the menu; an axis the user picks for a
+    data set comes back with it, in this window and the next."""
+    from vaeviewer.gui.main_window import MainWindow
+
+    def camera_up() -> tuple[float, ...]:
+        return tuple(round(v, 6) for v in window.viewport.interactor.renderers[0].GetActiveCamera().GetViewUp())
+
+    from PySide6.QtGui import QAction
+
+    z_up = next(a for a in window.findChildren(QAction) if a.text().startswith("Z up"))  # in View > Up axis
+
+    assert session.up == "y" and window.viewport.up == "y"  # the built-in set
+    assert window.open_data(str(modelnet10))
+    _wait_idle(qtbot, window)
+    assert session.up == "z" and window.viewport.up == "z" and camera_up()[2] > 0.9
+    assert "Z up" in window.panels["dataset"].format_label.text()
+    assert "measured: the shapes stand along z" in window.panels["dataset"].format_label.toolTip()
+    assert z_up.isChecked()
+    assert window.open_data("builtin")
+    _wait_idle(qtbot, window)
+    assert session.up == "y" and window.viewport.up == "y" and camera_up()[1] > 0.9
+
+    z_up.trigger()  # View > Up axis > Z up, for the built-in set
+    assert session.up == "z" and "chosen" in window.panels["dataset"].format_label.toolTip()
+    assert window.open_data(str(modelnet10)) and session.up == "z"
+    assert window.open_data("builtin") and session.up == "z"  # the choice came back with the set
+    window.save_settings()
+
+    from vaeviewer.workflows.session import ViewerSession
+
+    other = ViewerSession()
+    other.open_data("builtin")
+    assert other.up == "y"  # a new session knows nothing of the choice until a window reads its settings
+    second = MainWindow(other, settings)
+    qtbot.addWidget(second)
+    try:
+        assert other.up == "z" and second.viewport.up == "z"
+    finally:
+        second.close()
+        other.close()

@@ -9,11 +9,16 @@ window) talks only to these two classes.
 from __future__ import annotations
 
 import abc
+import functools
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from vaeviewer.errors import OptionError
+
+if TYPE_CHECKING:
+    from vaeviewer.data.up_axis import UpAxis
 
 __all__ = ["ShapeSet", "ShapeSplit"]
 
@@ -119,6 +124,13 @@ class ShapeSet(abc.ABC):
         if name not in self._splits:
             raise OptionError(f"{self.path} has no split {name!r} (it has {', '.join(self._splits)})")
         return self._splits[name]
+
+    @functools.cached_property
+    def up(self) -> UpAxis:
+        """The set's up axis and why (:func:`~vaeviewer.data.up_axis.detect_up`), found once."""
+        from vaeviewer.data.up_axis import detect_up
+
+        return detect_up(self)
 
     def default_split(self, preferred: str = "test") -> ShapeSplit:
         """``preferred`` if the set has it, else its first split."""

@@ -121,8 +121,6 @@ def _open_window(data: str, checkpoint: str | None, *, up: str | None, panel: st
     from vaeviewer.workflows.session import ViewerSession
 
     session = ViewerSession()
-    if up is not None:
-        session.set_up(up)
     if run is not None and not (Path(run) / "history.csv").is_file() and not (Path(run) / "run.json").is_file():
         raise OptionError(f"--run {run}: holds no training run (no run.json or history.csv)")
     session.open_data(data)
@@ -140,6 +138,8 @@ def _open_window(data: str, checkpoint: str | None, *, up: str | None, panel: st
     app.setOrganizationName("vaeviewer")
     settings = QSettings(settings_file, QSettings.Format.IniFormat) if settings_file else None
     window = MainWindow(session, settings)
+    if up is not None:
+        session.set_up(up, remember=False)  # this launch's: over the data set's own and a choice the window kept
     window.show()
     if run is not None:
         window.panels["training"].follow_run(run)

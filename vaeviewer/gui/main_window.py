@@ -9,6 +9,7 @@ is chosen in the browser: it follows the browser's selection.
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 from typing import Any
 
@@ -438,8 +439,9 @@ class MainWindow(QMainWindow):
                                            self._set_point_size)
         self._style_actions = self._choices(view_menu.addMenu("Points &as"), [(s, s.capitalize()) for s in CLOUD_STYLES],
                                             self._set_style)
-        self._up_actions = self._choices(view_menu.addMenu("&Up axis"), [("y", "Y up (built-in, ShapeNet, PointNet h5)"),
-                                                                          ("z", "Z up (raw ModelNet)")], self.session.set_up)
+        self._up_actions = self._choices(view_menu.addMenu("&Up axis"), [("y", "Y up (ShapeNet, built-in)"),
+                                                                          ("z", "Z up (ModelNet, its h5 files)")],
+                                         self.session.set_up)
         self._up_actions[self.session.up].setChecked(True)
         self._theme_actions = self._choices(view_menu.addMenu("&Theme"), [(t, t.capitalize()) for t in THEMES],
                                             self._set_theme)
@@ -553,7 +555,19 @@ class MainWindow(QMainWindow):
         self._set_theme(theme if theme in THEMES else "light")
         self._set_style(style if style in CLOUD_STYLES else "spheres")
         self._set_point_size(size if size in _POINT_SIZES else 5)
+        self._restore_up_choices()
 
+    def _restore_up_choices(self) -> None:
+        """The up axes the user chose per data set (View > Up axis), kept between starts."""
+        try:
+            chosen = json.loads(str(self.settings.value("view/up_chosen", "{}")))
+        except ValueError:
+            chosen = {}
+        if isinstance(chosen, dict):
+            self.session.up_chosen.update({str(k): v for k, v in chosen.items() if v in ("y", "z")})
+        chosen_here = self.session.up_chosen.get(self.session.data_path)
+        if chosen_here is not None and chosen_here != self.session.up:
+            self.session.set_up(chosen_here)  # the data set opened before the window read its settings
     def save_settings(self) -> None:
         """Keep geometry, dock layout and view options for the next start."""
         settings = self.settings
@@ -562,6 +576,7 @@ class MainWindow(QMainWindow):
         settings.setValue("view/theme", self.viewport.theme)
         settings.setValue("view/style", self.viewport.style)
         settings.setValue("view/point_size", int(self.viewport.point_size))
+        settings.setValue("view/up_chosen", json.dumps(self.session.up_chosen))
         settings.sync()
 
     # ---- closing ------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def inspect_dataset(source: str | Path | ShapeSet) -> dict[str, Any]:
     Returns
     -------
     dict
-        ``path``, ``format``, ``shapes`` (int), ``classes`` ({name: count}),
+        ``path``, ``format``, ``up`` and ``up_reason`` (the up axis and why), ``shapes`` (int), ``classes`` ({name: count}),
         ``splits`` ({name: count}), ``split_classes`` ({split: {name: count}}),
         ``points`` ({"min": int, "max": int}: stored points, vertices for
         meshes) and ``warnings`` (list of one-line problems found).
@@ -69,6 +69,8 @@ def inspect_dataset(source: str | Path | ShapeSet) -> dict[str, Any]:
     return {
         "path": str(dataset.path),
         "format": dataset.format,
+        "up": dataset.up.axis,
+        "up_reason": dataset.up.reason,
         "shapes": int(sum(splits.values())),
         "classes": dict(sorted(totals.items())),
         "class_ids": {name: dataset.class_ids[name] for name in sorted(totals) if name in dataset.class_ids},
@@ -87,6 +89,7 @@ def format_inspection(summary: dict[str, Any]) -> str:
     lines = [
         f"{summary['path']}",
         f"  format  {summary['format']}",
+        f"  up      {summary['up']} ({summary['up_reason']})",
         f"  shapes  {summary['shapes']}  ("
         + ", ".join(f"{name} {count}" for name, count in summary["splits"].items())
         + ")",

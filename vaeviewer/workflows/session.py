@@ -113,7 +113,12 @@ class ViewerSession:
         ``{"a": KeptShape or None, "b": ...}``: an end that is a shape made in the window rather
         than one of the split's (see :meth:`set_pair_shape`).
     up : str
-        ``y`` or ``z``.
+        ``y`` or ``z``: the open data set's (:attr:`vaeviewer.data.ShapeSet.up`) unless the user chose one.
+    up_reason : str
+        Why ``up`` is what it is, in words.
+    up_chosen : dict
+        The up axis the user chose per data set (``data_path`` -> ``y`` or ``z``); the window keeps it
+        in its settings.
     """
 
     def __init__(self) -> None:
@@ -128,6 +133,8 @@ class ViewerSession:
         self.pair = {"a": -1, "b": -1}
         self.kept_ends: dict[str, KeptShape | None] = {"a": None, "b": None}
         self.up = "y"
+        self.up_reason = ""
+        self.up_chosen: dict[str, str] = {}
         self._cloud_cache: dict[tuple[str, int, int], np.ndarray] = {}
 
     # ---- data -------------------------------------------------------------------------------
@@ -144,9 +151,7 @@ class ViewerSession:
 
         text = str(path)
         if text == "builtin":
-            from vaeviewer.data.builtin import ensure_builtin_dataset
-
-            dataset = open_dataset(ensure_builtin_dataset())
+            dataset = open_dataset("builtin")
             dataset_path = "builtin"
         else:
             dataset = open_dataset(text)
@@ -157,11 +162,16 @@ class ViewerSession:
             first = dataset.default_split()
             if len(first):
                 first.points(0)
+            detected = dataset.up  # measured, where no convention tells, before the set becomes the session's
         except BaseException:
             dataset.close()
             raise
         old, self.dataset = self.dataset, dataset
         self.data_path = dataset_path
+        # The data set's up axis, unless the user chose one for it; listeners see it with the data set.
+        up_before = self.up
+        self.up = self.up_chosen.get(dataset_path, detected.axis)
+        self.up_reason = "chosen in View > Up axis" if dataset_path in self.up_chosen else detected.reason
         self.split = dataset.default_split()
         self._cloud_cache.clear()
         self.selection = 0 if len(self.split) else -1
@@ -172,6 +182,8 @@ class ViewerSession:
         try:
             self.events.dataset.emit()
             self.events.selection.emit(self.selection)
+            if self.up != up_before:
+                self.events.up.emit(self.up)
         finally:
             # Only now: the listeners have given up their background work on the old set (a latent map
             # encoding it, thumbnails), which would otherwise fail reading a closed file mid-way.
@@ -265,10 +277,17 @@ class ViewerSession:
         kept = self.kept_ends[slot]
         return kept.label if kept is not None else self.shape_label(self.pair[slot])
 
-    def set_up(self, up: str) -> None:
-        """Set the clouds' up axis for every view (``"y"`` or ``"z"``)."""
+    def set_up(self, up: str, *, remember: bool = True) -> None:
+        """Set the clouds' up axis for every view (``"y"`` or ``"z"``).
+
+        With ``remember``, it is the user's choice for the open data set: kept in
+        :attr:`up_chosen` and used again whenever that data set is opened.
+        """
         if up not in ("y", "z"):
             raise OptionError(f"up axis {up!r}: y or z")
+        if remember and self.data_path:
+            self.up_chosen[self.data_path] = up
+            self.up_reason = "chosen in View > Up axis"
         if up != self.up:
             self.up = up
             self.events.up.emit(up)

@@ -101,7 +101,7 @@ class ComparePanel(Panel):
         models.addWidget(self.model_a_label, 0, 1, 1, 2)
         models.addWidget(QLabel("Model B"), 1, 0)
         self.model_b_box = QComboBox()
-        from vaeviewer.workflows.models import BUNDLED_MODELS
+        from vaeviewer.workflows.bundled import BUNDLED_MODELS
 
         self.model_b_box.addItems(["(none)", *BUNDLED_MODELS, _OTHER_FILE])
         self.model_b_box.setToolTip("The model to compare with the window's: a bundled model or a checkpoint file")

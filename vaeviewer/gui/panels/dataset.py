@@ -210,8 +210,7 @@ class DatasetPanel(Panel):
             self.name_label.setText("Built-in shapes" if builtin else Path(dataset.path).name)
             self.path_label.setText(str(dataset.path))
             self.path_label.setToolTip(str(dataset.path))
-            classes = len(dataset.class_names)
-            self.format_label.setText(f"{dataset.format} · {classes} class{'es' if classes != 1 else ''}")
+            self._show_format()
             for name in dataset.split_names:
                 self.split_combo.addItem(f"{name} ({len(dataset.split(name))})", name)
         self.split_combo.blockSignals(False)
@@ -282,8 +281,19 @@ class DatasetPanel(Panel):
                 marks[shape] = (marks.get(shape, "") + " " + key.upper()).strip()
         self.model.set_marks(marks)
 
+    def _show_format(self) -> None:
+        """The set's layout, classes and up axis, with why that axis in the tooltip."""
+        dataset, session = self.session.dataset, self.session
+        if dataset is None:
+            return
+        classes = len(dataset.class_names)
+        self.format_label.setText(f"{dataset.format} · {classes} class{'es' if classes != 1 else ''} · "
+                                  f"{session.up.upper()} up")
+        self.format_label.setToolTip(f"{session.up.upper()} up: {session.up_reason} (View ▸ Up axis changes it)")
+
     def _on_up(self, up: str) -> None:
         """Thumbnails for the other up axis (the viewport's own axis is the window's business)."""
+        self._show_format()
         self.loader.reset(self.session.data_folder, self.session.split, up)
         if self.model.rowCount():
             self.model.dataChanged.emit(
