@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from vaeviewer.gui.panels.dataset import DatasetPanel
 
@@ -83,13 +84,34 @@ def test_class_filter_and_search_narrow_the_list(panel, session, qtbot):
     assert all(labels[panel.model.shape_index(r)] == chair for r in range(panel.model.rowCount()))
     assert "shown" in panel.total_label.text()
 
-    panel.class_combo.setCurrentIndex(0)  # all classes
-    panel.search_edit.setText("12")  # a number is an index
+    # A number is an index, and part of names: "0105" is bed_0105's, the name the viewport's title shows.
+    bed = session.split.class_names.index("bed")
+    panel.class_combo.setCurrentIndex(panel.class_combo.findData(bed))
+    chairs = np.flatnonzero(labels == bed)
+    digits = session.split.shape_name(int(chairs[5])).split("_")[-1]
+    assert int(digits) != chairs[5]  # the index of that number is another shape, not in the filter
+    panel.search_edit.clear()
+    qtbot.keyClicks(panel.search_edit, digits)
     qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=2000)
-    assert panel.model.shape_index(0) == 12
+    assert panel.model.shape_index(0) == chairs[5] and "(by name)" in panel.total_label.text()
+
+    panel.class_combo.setCurrentIndex(0)  # all classes: the index and the names
+    qtbot.waitUntil(lambda: panel.model.rowCount() > 1, timeout=2000)
+    found = panel.model.indices.tolist()
+    number = int(digits)
+    expected = {i for i in range(len(labels)) if digits in session.split.shape_name(i)}
+    if number < len(labels):
+        expected.add(number)
+    assert set(found) == expected and int(chairs[5]) in found
+    if number < len(labels):
+        assert f"index {number} and" in panel.total_label.text()
+
+    panel.search_edit.setText("12")
+    qtbot.waitUntil(lambda: 12 in panel.model.indices.tolist(), timeout=2000)
+    assert all(i == 12 or "12" in session.split.shape_name(int(i)) for i in panel.model.indices)
 
     panel.search_edit.setText("BOTT")  # text: part of a class or shape name, any case
-    qtbot.waitUntil(lambda: panel.model.rowCount() != 1, timeout=2000)
+    qtbot.keyClick(panel.search_edit, Qt.Key.Key_Return)
     bottle = session.split.class_names.index("bottle")
     assert panel.model.rowCount() == int((labels == bottle).sum())
 

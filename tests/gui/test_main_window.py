@@ -40,13 +40,14 @@ def _wait_idle(qtbot, window, timeout=60_000):
     qtbot.waitUntil(lambda: not window.busy_panels(), timeout=timeout)
 
 
-def test_every_panel_has_a_dock_and_a_menu_entry(window):
+def test_every_panel_has_a_dock_and_a_menu_entry(qtbot, window):
     from vaeviewer.gui.main_window import PANEL_NAMES
 
     assert set(window.docks) == set(PANEL_NAMES)
     panel_menu_texts = {action.text() for action in window._show_actions.values()}
     assert panel_menu_texts == {window.panels[name].title for name in PANEL_NAMES}
-    assert window.active_panel == "dataset"
+    # The tab in front of the right-hand docks (Reconstruction, on a first start) draws in the viewport.
+    qtbot.waitUntil(lambda: window.active_panel == "reconstruction", timeout=5_000)
     # Docks can be closed and reopened from View > Panels.
     toggle = window.docks["latent"].toggleViewAction()
     toggle.trigger()
@@ -304,3 +305,65 @@ def test_each_data_set_opens_upright_and_a_chosen_axis_is_kept_for_it(qtbot, win
     finally:
         second.close()
         other.close()
+
+
+@pytest.mark.parametrize("front", ["reconstruction", "latent"])
+def test_the_panel_in_front_of_a_restored_layout_draws_at_start(qtbot, session, settings, front):
+    from vaeviewer.gui.main_window import MainWindow
+
+    first = MainWindow(session, settings)
+    qtbot.addWidget(first)
+    first.show()
+    qtbot.waitExposed(first)
+    first.show_panel(front)
+    if front == "reconstruction":
+        first.panels["reconstruction"].set_mode("overlay")
+    first.save_settings()
+    first.close()
+
+    from vaeviewer.workflows.session import ViewerSession
+
+    again = ViewerSession()
+    again.open_data("builtin")
+    again.open_checkpoint(None)
+    window = MainWindow(again, settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    try:
+        qtbot.waitUntil(lambda: window.active_panel == front, timeout=5_000)
+        if front == "reconstruction":
+            layers = window.viewport.panes[0].layers
+            assert len(layers) == 2 and layers[0].color != layers[1].color  # input grey under green
+            assert _greenish(_pixels(window.viewport.image())) > 200
+        else:
+            _wait_idle(qtbot, window, timeout=120_000)
+            assert len(window.panels["latent"].dots()) == len(again.split)  # the map was made: it is in front
+    finally:
+        window.close()
+        again.close()
+
+
+def test_next_walks_the_shapes_the_browser_shows(qtbot, window, session):
+    from PySide6.QtWidgets import QPushButton
+
+    browser = window.panels["dataset"]
+    qtbot.keyClicks(browser.search_edit, "bed_010")
+    qtbot.keyClick(browser.search_edit, Qt.Key.Key_Return)
+    shown = browser.model.indices.tolist()
+    assert len(shown) == 10 and all("bed_010" in session.split.shape_name(i) for i in shown)
+    window.show_panel("reconstruction")
+    reconstruction = window.panels["reconstruction"]
+    next_button = next(b for b in reconstruction.findChildren(QPushButton) if b.text() == "Next ▶")
+    previous_button = next(b for b in reconstruction.findChildren(QPushButton) if b.text() == "◀ Previous")
+    qtbot.mouseClick(browser.view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=browser.view.visualRect(browser.model.index(8)).center())
+    assert session.selection == shown[8]
+    for expected in (shown[9], shown[0], shown[1]):  # on, and round to the start of what is shown
+        qtbot.mouseClick(next_button, Qt.MouseButton.LeftButton)
+        assert session.selection == expected
+        assert browser.model.shape_index(browser.view.currentIndex().row()) == expected  # the grid agrees
+    qtbot.mouseClick(previous_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(previous_button, Qt.MouseButton.LeftButton)
+    assert session.selection == shown[9]
+    assert reconstruction.result is not None and reconstruction.result.index == shown[9]

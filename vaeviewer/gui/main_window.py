@@ -197,6 +197,12 @@ class MainWindow(QMainWindow):
 
     def _arm_docks(self) -> None:
         self._docks_armed = True
+        if self._active == "dataset":
+            # The panel whose tab a restored layout brings to the front is what the user sees: it draws.
+            front = [name for name in PANEL_NAMES if name != "dataset" and not self.docks[name].isHidden()
+                     and not self.docks[name].visibleRegion().isEmpty()]
+            if front:
+                self.activate_panel(front[0])
 
     def busy_panels(self) -> list[str]:
         """Panels whose background work (thumbnails, a latent map) is still going on."""

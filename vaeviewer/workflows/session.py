@@ -9,7 +9,7 @@ changes it from another thread.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -116,6 +116,8 @@ class ViewerSession:
         ``y`` or ``z``: the open data set's (:attr:`vaeviewer.data.ShapeSet.up`) unless the user chose one.
     up_reason : str
         Why ``up`` is what it is, in words.
+    browsed : numpy.ndarray or None
+        The shapes the browser shows (its class filter and search), ascending; None: the whole split.
     up_chosen : dict
         The up axis the user chose per data set (``data_path`` -> ``y`` or ``z``); the window keeps it
         in its settings.
@@ -135,6 +137,7 @@ class ViewerSession:
         self.up = "y"
         self.up_reason = ""
         self.up_chosen: dict[str, str] = {}
+        self.browsed: np.ndarray | None = None
         self._cloud_cache: dict[tuple[str, int, int], np.ndarray] = {}
 
     # ---- data -------------------------------------------------------------------------------
@@ -173,6 +176,7 @@ class ViewerSession:
         self.up = self.up_chosen.get(dataset_path, detected.axis)
         self.up_reason = "chosen in View > Up axis" if dataset_path in self.up_chosen else detected.reason
         self.split = dataset.default_split()
+        self.browsed = None
         self._cloud_cache.clear()
         self.selection = 0 if len(self.split) else -1
         self.pair = {"a": -1, "b": -1}
@@ -215,6 +219,7 @@ class ViewerSession:
         if self.split is not None and self.split.name == name:
             return
         self.split = self.dataset.split(name)
+        self.browsed = None
         self.selection = 0 if len(self.split) else -1
         self.pair = {"a": 0 if len(self.split) else -1, "b": 1 if len(self.split) >= 2 else -1}
         self.kept_ends = {"a": None, "b": None}
@@ -232,10 +237,28 @@ class ViewerSession:
         self.selection = index
         self.events.selection.emit(index)
 
+    def set_browsed(self, indices: Sequence[int] | np.ndarray | None) -> None:
+        """The shapes the browser shows now, ascending (None: the whole split); :meth:`step_selection` walks them."""
+        self.browsed = None if indices is None else np.asarray(indices, dtype=np.int64)
+
     def step_selection(self, delta: int) -> None:
-        """Choose the shape ``delta`` places after the current one, wrapping around the split."""
-        if self.split is not None and len(self.split):
-            self.select((max(self.selection, 0) + delta) % len(self.split))
+        """Choose the shape ``delta`` places after the current one among those the browser shows, wrapping round.
+
+        From a shape the browser does not show (chosen elsewhere: the map, a table), a step goes to the
+        next (or previous) shown one.
+        """
+        if self.split is None or not len(self.split):
+            return
+        order = self.browsed if self.browsed is not None else np.arange(len(self.split))
+        if not len(order) or not delta:
+            return
+        current = max(self.selection, 0)
+        place = int(np.searchsorted(order, current))
+        if place < len(order) and order[place] == current:
+            target = place + int(delta)
+        else:  # between two shown shapes: the first step lands on the neighbour in its direction
+            target = place + int(delta) - (1 if delta > 0 else 0)
+        self.select(int(order[target % len(order)]))
 
     def set_pair(self, slot: str, index: int) -> None:
         """Make shape ``index`` end ``slot`` (``"a"`` or ``"b"``) of the interpolation."""

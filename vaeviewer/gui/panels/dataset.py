@@ -86,6 +86,7 @@ class DatasetPanel(Panel):
         super().__init__(session, viewport, parent)
         self._syncing = False  # True while the view follows the session, so it does not echo back
         self._names_lower: list[str] | None = None  # shape names of the split, made on the first text search
+        self.match_note = ""  # what the search matched: an index, names, or both
 
         self.loader = ThumbnailLoader(THUMBNAIL_SIZE, thumbnail_root, self)
         self.loader.failed.connect(self.error)
@@ -340,19 +341,26 @@ class DatasetPanel(Panel):
         if chosen is not None and chosen != ALL_CLASSES:
             keep &= (labels == chosen) if chosen >= 0 else ((labels < 0) | (labels >= len(split.class_names)))
         text = self.search_edit.text().strip().lower()
-        if text.lstrip("#").isdigit():
-            number = int(text.lstrip("#"))
-            wanted = np.zeros_like(keep)
-            if number < len(labels):
-                wanted[number] = True
-            keep &= wanted
-        elif text:
-            classes = [k for k, name in enumerate(split.class_names) if text in name.lower()]
-            by_class = np.isin(labels, classes)
+        self.match_note = ""
+        if text:
             if self._names_lower is None:
                 self._names_lower = [split.shape_name(i).lower() for i in range(len(split))]
-            by_name = np.fromiter((text in name for name in self._names_lower), dtype=bool, count=len(labels))
-            keep &= by_class | by_name
+            name = text.lstrip("#") if text.startswith("#") else text
+            by_name = np.fromiter((name in shape for shape in self._names_lower), dtype=bool, count=len(labels))
+            classes = [k for k, class_name in enumerate(split.class_names) if name in class_name.lower()]
+            by_name |= np.isin(labels, classes)
+            by_index = np.zeros_like(keep)
+            if name.isdigit() and int(name) < len(labels):
+                by_index[int(name)] = True
+            # "0894" is the index 894 and part of chair_0894's name: both are shown, and the note says which is which.
+            indexed, named = int((keep & by_index).sum()), int((keep & by_name & ~by_index).sum())
+            if indexed and named:
+                self.match_note = f"index {int(name)} and {named} by name"
+            elif indexed:
+                self.match_note = f"index {int(name)}"
+            elif named:
+                self.match_note = "by name"
+            keep &= by_index | by_name
         return np.flatnonzero(keep)
 
     def _apply_filter(self) -> None:
@@ -361,10 +369,13 @@ class DatasetPanel(Panel):
         indices = self.filtered_indices()
         self.model.set_split(self.session.split, indices)
         split = self.session.split
+        self.session.set_browsed(None if split is None or len(indices) == len(split) else indices)
         if split is None:
             self.total_label.setText("")
         else:
             shown = f" · {len(indices)} shown" if len(indices) != len(split) else ""
+            if self.match_note:
+                shown += f" ({self.match_note})"
             self.total_label.setText(f"Total: {len(split)} shapes in {split.name}{shown}")
         self._sync_current()
         self._schedule_retain()

@@ -161,10 +161,10 @@ class ReconstructionPanel(Panel):
 
         steps = QHBoxLayout()
         self._previous = QPushButton("◀ Previous")
-        self._previous.setToolTip("Previous shape of the split (Left)")
+        self._previous.setToolTip("Previous shape of those the browser shows (Left)")
         self._previous.clicked.connect(lambda: self.step(-1))
         self._next = QPushButton("Next ▶")
-        self._next.setToolTip("Next shape of the split (Right)")
+        self._next.setToolTip("Next shape of those the browser shows (Right)")
         self._next.clicked.connect(lambda: self.step(1))
         steps.addWidget(self._previous)
         steps.addWidget(self._next)
@@ -253,13 +253,8 @@ class ReconstructionPanel(Panel):
         return self._message
 
     def step(self, delta: int) -> None:
-        """Choose the shape ``delta`` places further in the split (the arrow keys)."""
-        split = self.session.split
-        if split is None or not len(split):
-            return
-        # Not session.step_selection: from shape 0 it asks select(-1), which means "no shape"
-        # rather than wrapping to the last one; wrap here so that Left at the start goes round.
-        self.session.select((max(self.session.selection, 0) + int(delta)) % len(split))
+        """Choose the shape ``delta`` places further among those the browser shows (the arrow keys)."""
+        self.session.step_selection(int(delta))
         if not self.active:
             self.view_requested.emit()
 
