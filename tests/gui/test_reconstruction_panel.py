@@ -233,3 +233,32 @@ def test_shutdown_stops_following_the_session(panel, viewport, session):
     frames = viewport.frames_drawn
     session.select(7)
     assert viewport.frames_drawn == frames
+
+
+def test_the_show_selector_says_what_is_drawn_around_posterior_samples(qtbot, active, viewport, session):
+    """Samples are drawn beside the input, not coloured by error: with Show = Error the selector moves to Side by side
+    while they are shown, and the error view comes back with the mean, or with the next shape."""
+    from PySide6.QtWidgets import QComboBox, QPushButton
+
+    selector = next(box for box in active.findChildren(QComboBox) if box.findData("error") >= 0)
+    sample = next(b for b in active.findChildren(QPushButton) if b.text() == "Sample from the posterior")
+    mean = next(b for b in active.findChildren(QPushButton) if b.text() == "Show mean")
+    selector.setCurrentIndex(selector.findData("error"))
+    assert viewport.panes[1].layers[0].scalars is not None  # coloured by error
+    qtbot.mouseClick(sample, Qt.MouseButton.LeftButton)
+    assert active.samples is not None
+    assert selector.currentData() == "side" and active.mode == "side"
+    assert viewport.panes[1].layers[0].scalars is None and len(viewport.panes) == 2
+    qtbot.mouseClick(mean, Qt.MouseButton.LeftButton)
+    assert active.samples is None and selector.currentData() == "error"
+    assert viewport.panes[1].layers[0].scalars is not None
+
+    qtbot.mouseClick(sample, Qt.MouseButton.LeftButton)
+    assert selector.currentData() == "side"
+    selector.setCurrentIndex(selector.findData("error"))  # asking for errors drops the samples
+    assert active.samples is None and viewport.panes[1].layers[0].scalars is not None
+
+    qtbot.mouseClick(sample, Qt.MouseButton.LeftButton)
+    active.step(1)  # another shape: its mean decoding, in the error view the user chose
+    assert active.samples is None and selector.currentData() == "error"
+    assert viewport.panes[1].layers[0].scalars is not None

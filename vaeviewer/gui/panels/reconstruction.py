@@ -113,6 +113,7 @@ class ReconstructionPanel(Panel):
         super().__init__(session, viewport, parent)
         self.compute_seconds = 0.0
         self._mode = "overlay"
+        self._mode_before_samples: str | None = None  # the mode samples replaced (error), back with the mean
         self._result: Reconstruction | None = None
         self._samples: PosteriorSamples | None = None
         self._message = ""
@@ -227,6 +228,10 @@ class ReconstructionPanel(Panel):
         if mode == self._mode:
             return
         self._mode = mode
+        self._mode_before_samples = None  # the user chose: that stays after the samples too
+        if mode == "error" and self._samples is not None:
+            self._samples = None  # errors are the mean decoding's: the selector says what is drawn
+            self._update_labels()
         self._show()
 
     @property
@@ -288,6 +293,11 @@ class ReconstructionPanel(Panel):
         except VaeviewerError as error:
             self.error.emit(str(error))
             return None
+        if self._mode == "error":
+            # Samples are drawn beside the input, not coloured by error: the selector says so, and the
+            # error view comes back with the mean.
+            self.set_mode("side")
+            self._mode_before_samples = "error"
         self._update_labels()
         self._show()
         return self._samples
@@ -297,8 +307,18 @@ class ReconstructionPanel(Panel):
         if self._samples is None:
             return
         self._samples = None
+        self._restore_mode()
         self._update_labels()
         self._show()
+
+    def _restore_mode(self) -> None:
+        """The mode the posterior samples replaced (the error view) comes back, without drawing."""
+        if self._mode_before_samples is None:
+            return
+        self._mode, self._mode_before_samples = self._mode_before_samples, None
+        self._mode_box.blockSignals(True)
+        self._mode_box.setCurrentIndex(list(RECONSTRUCTION_MODES).index(self._mode))
+        self._mode_box.blockSignals(False)
 
     # ---- Panel --------------------------------------------------------------------------------
 
@@ -362,6 +382,7 @@ class ReconstructionPanel(Panel):
             return
         self._computed = wanted
         self._result, self._samples, self._message = None, None, ""
+        self._restore_mode()
         session = self.session
         if session.split is None:
             self._message = "No data set is open: open one from the File menu to see reconstructions."
