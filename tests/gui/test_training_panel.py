@@ -284,3 +284,28 @@ def test_runs_laid_over_the_curves_one_colour_each_and_a_live_one_grows(qtbot, p
     overlays.error.connect(errors.append)
     assert not overlays.add_run(tmp_path)
     assert len(errors) == 1 and str(tmp_path) in errors[0] and "history.csv" in errors[0]
+
+
+def test_the_buttons_stay_put_across_tabs_and_the_progress_reads_clearly(qtbot, panel, tmp_path):
+    from PySide6.QtCore import QPoint
+
+    def places() -> list[int]:
+        return [button.mapTo(panel, QPoint(0, 0)).y() for button in
+                (panel.start_button, panel.pause_button, panel.resume_button, panel.stop_button)] + [
+            panel.progress.mapTo(panel, QPoint(0, 0)).y(), panel.progress_label.mapTo(panel, QPoint(0, 0)).y()]
+
+    tab_bar = panel.tabs.tabBar()
+    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(0).center())
+    settings_places = places()
+    qtbot.mouseClick(tab_bar, Qt.MouseButton.LeftButton, pos=tab_bar.tabRect(1).center())
+    assert panel.tabs.currentIndex() == 1 and places() == settings_places
+
+    legend = [label.text for _, label in panel.plots.loss_plot.legend.items]
+    assert any("total" in text and "Chamfer + β·KL" in text and "classifier" in text for text in legend)
+
+    fill_form(panel, tmp_path / "run", epochs=1, preview_every=0)
+    with qtbot.waitSignal(panel.run_ended, timeout=RUN_TIMEOUT_MS):
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert not panel.progress.isTextVisible()  # no text over the bar's fill: the numbers are in the label
+    assert panel.progress_label.text().startswith("100 % · ")
+    assert places() == settings_places

@@ -150,6 +150,8 @@ class TrainingPanel(Panel):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
+        # The numbers are in the label below: text drawn over the bar's fill is half hidden by it.
+        self.progress.setTextVisible(False)
         self.progress_label = QLabel("No run yet.")
         self.progress_label.setWordWrap(True)
         layout.addWidget(self.progress)
@@ -490,6 +492,7 @@ class TrainingPanel(Panel):
             parts.append("stopping after this step…")
         else:
             parts.append(f"ETA {format_duration(record.eta_seconds())}")
+        parts.insert(0, f"{100 * min(record.global_step, record.total_steps) / record.total_steps:.0f} %")
         self.progress_label.setText(" · ".join(parts))
 
     def draw(self) -> None:

@@ -291,7 +291,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self._overlays_made = 0
         # Curves are made once here; refresh() only calls setData.
         self.curves = {
-            "loss": line(self.loss_plot, "total", "#444444"),
+            # The total is what the optimizer sees: its parts differ by orders of magnitude (the classifier's
+            # NLL near 1 against a Chamfer of 0.01), so the legend names them.
+            "loss": line(self.loss_plot, "total: Chamfer + β·KL + w·classifier NLL", "#444444"),
             "chamfer": line(self.loss_plot, "Chamfer", "#2eae40"),
             "val_chamfer": line(self.loss_plot, "val Chamfer", "#e07b00", "o"),
             "kl": line(self.kl_plot, "KL", "#2a6fdb"),
