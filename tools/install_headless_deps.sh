@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what headless rendering needs on Debian/Ubuntu: Xvfb, and the xcb and GL
-# libraries that Qt's xcb platform plugin and VTK load. Does nothing when a display
-# is available or everything is installed already.
+# libraries that Qt's xcb platform plugin and VTK load, and xdotool, with which the GUI
+# tests press keys as the X server delivers them. Does nothing when a display is
+# available or everything is installed already.
 set -euo pipefail
 
 packages=(
@@ -10,6 +11,7 @@ packages=(
   libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3
   libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1
+  xdotool
 )
 
 if [ -n "${DISPLAY:-}" ]; then

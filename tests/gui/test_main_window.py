@@ -367,3 +367,36 @@ def test_next_walks_the_shapes_the_browser_shows(qtbot, window, session):
     qtbot.mouseClick(previous_button, Qt.MouseButton.LeftButton)
     assert session.selection == shown[9]
     assert reconstruction.result is not None and reconstruction.result.index == shown[9]
+
+
+@pytest.mark.parametrize("dismiss", ["Return", "Escape"])
+def test_the_keyboard_works_again_after_the_error_dialog(qtbot, window, tmp_path, dismiss):
+    """Keys as the X server delivers them (xdotool), with no window manager: nothing hands the focus back when a
+    dialog closes, so the window takes it back; its shortcuts (Ctrl+3: View > Viewport shows > Interpolation) work."""
+    import shutil
+    import time
+
+    from PySide6.QtWidgets import QApplication
+
+    if shutil.which("xdotool") is None or not os.environ.get("DISPLAY"):
+        pytest.skip("needs xdotool and an X display (make headless-deps installs it)")
+
+    def press(keys: str) -> None:
+        subprocess.run(["xdotool", "key", keys], check=True, timeout=10)
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            QApplication.processEvents()
+
+    broken = tmp_path / "broken.ply"
+    broken.write_text("ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nend_header\n1\n")
+    window.activateWindow()
+    with qtbot.waitSignal(window.error_shown):
+        assert not window.open_data(broken)
+    box = window.findChild(QMessageBox, "error_dialog")
+    qtbot.waitExposed(box)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is box, timeout=5_000)
+    press(dismiss)
+    qtbot.waitUntil(lambda: window.findChild(QMessageBox, "error_dialog") is None, timeout=5_000)
+    press("ctrl+3")
+    assert QApplication.activeWindow() is window
+    assert window.active_panel == "interpolation"

@@ -323,11 +323,22 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, "vaeviewer", message, QMessageBox.StandardButton.Ok, self)
         box.setObjectName("error_dialog")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.finished.connect(lambda _result: setattr(self, "_error_box", None))
+        focused = QApplication.focusWidget()
+        box.finished.connect(lambda _result: self._after_error_box(focused))
         self._error_box = box
         box.open()
         self.statusBar().showMessage(message, 10000)
         self.error_shown.emit(message)
+
+    def _after_error_box(self, focused: QWidget | None) -> None:
+        """Take the keyboard back when the error dialog closes: without a window manager nothing else does."""
+        self._error_box = None
+        if self._closing:
+            return
+        self.activateWindow()
+        self.raise_()
+        target = focused if focused is not None and focused.window() is self and focused.isVisible() else self
+        target.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
 
     # ---- drag and drop ------------------------------------------------------------------------
 
