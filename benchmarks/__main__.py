@@ -420,6 +420,15 @@ def startup(suite: Suite) -> None:
         suite.add(f"Latent studio: editing in the window, {runs[0]['points']} points, the pc1 slider moved 120 times "
                   "a second", f"{fps:.0f} frames/s", f"{baseline:.0f} frames/s (encode and decode every frame)",
                   f"{fps / baseline:.1f}x", "≥ 30 frames/s", fps >= 30, [_machine_load()])
+    if suite.wanted("map_drag"):
+        checkpoint = suite.temp / "model-2048.pt"
+        _run([sys.executable, "-c", _MAKE_CHECKPOINT, str(checkpoint)])
+        runs = suite.window_probe(["map_drag", str(checkpoint), str(suite.temp / "map.ini")], 1 if suite.quick else 3)
+        fps, baseline = _median(runs, "fps"), _median(runs, "baseline_fps")
+        suite.add(f"Latent map: a drag decodes the point under the mouse, {runs[0]['points']} points, the point "
+                  "moved 120 times a second", f"{fps:.0f} frames/s",
+                  f"{baseline:.0f} frames/s (the nearest shape's stored cloud, no decode)", f"{fps / baseline:.2f}x",
+                  "≥ 30 frames/s", fps >= 30, [_machine_load()])
     if suite.wanted("responsive"):
         runs = suite.window_probe(["training", str(suite.temp / "training.ini"), str(suite.temp / "responsive-run")], 1)
         busy, gap = runs[0]["longest_busy_s"], runs[0]["longest_gap_s"]

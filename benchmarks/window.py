@@ -11,6 +11,8 @@ shown and connects to its ``drawn`` signal.
 ``python -m benchmarks.window playback LAUNCH_TIME CHECKPOINT SETTINGS_INI`` opens the
 window on a 2048-point model, plays a 24-frame interpolation with frames
 requested at 120 per second, and prints the rate the panel measured.
+``python -m benchmarks.window map_drag LAUNCH_TIME CHECKPOINT SETTINGS_INI`` drags the
+decoding point across the latent map and prints the decoded shapes shown per second.
 ``python -m benchmarks.window editing LAUNCH_TIME CHECKPOINT SETTINGS_INI`` moves the
 Latent studio's edit slider at 120 steps a second on that model and prints the frames
 shown per second, with a baseline that encodes and decodes every frame.
@@ -198,6 +200,72 @@ def editing(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     return {"fps": fps, "page_fps": measured, "baseline_fps": baseline_fps, "points": points}
 
 
+def map_drag(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
+    """Decoded shapes shown per second while a drag crosses the latent map (PCA) at 2048 points.
+
+    A timer moves the decoding point 120 times a second back and forth across the map, as a
+    fast drag does (the decoder keeps only the latest point waiting). The baseline, in the same
+    window, shows instead the stored cloud of the dot nearest each point: what a click on the
+    map showed before it could decode.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    from vaeviewer.gui.viewport import Pane
+    from vaeviewer.render.colors import INPUT_GREY
+    from vaeviewer.render.scene import CloudLayer
+
+    app, session, window = _open_window(settings_file, checkpoint)
+    window.show_panel("latent")
+    panel = window.panels["latent"]
+
+    def wait(ms: int) -> None:
+        loop = QEventLoop()
+        QTimer.singleShot(ms, loop.quit)
+        loop.exec()
+
+    began = time.monotonic()
+    while (panel.current_map is None or window.busy_panels()) and time.monotonic() - began < 300:
+        wait(200)
+    shown = panel.current_map
+    panel.decoder.check.setChecked(True)
+    low, high = shown.coords.min(axis=0), shown.coords.max(axis=0)
+    state = {"k": 0, "frames": 0}
+
+    def point() -> tuple[float, float]:
+        state["k"] += 1
+        t = abs((state["k"] % 240) / 120 - 1)  # back and forth, 2 s each way
+        return tuple(low + t * (high - low))
+
+    def run(step, count) -> float:
+        timer = QTimer()
+        timer.setInterval(8)
+        timer.timeout.connect(step)
+        state["frames"] = 0
+        start = time.perf_counter()
+        timer.start()
+        wait(int(seconds * 1000))
+        timer.stop()
+        return count() / (time.perf_counter() - start)
+
+    decoded = []
+    panel.decoder.decoded.connect(lambda x, y: decoded.append((x, y)))
+    fps = run(lambda: panel.decoder.decode_at(*point()), lambda: len(decoded))
+
+    def baseline() -> None:
+        x, y = point()
+        row = int(((shown.coords - (x, y)) ** 2).sum(axis=1).argmin())
+        cloud = session.cloud(int(shown.encoded.indices[row]), session.num_points)
+        window.viewport.show_panes([Pane((CloudLayer(cloud, INPUT_GREY),), caption="nearest shape")])
+        state["frames"] += 1
+
+    baseline_fps = run(baseline, lambda: state["frames"])
+    points = int(session.num_points)
+    window.close()
+    app.processEvents()
+    session.close()
+    return {"fps": fps, "baseline_fps": baseline_fps, "points": points}
+
+
 def training_responsiveness(settings_file: str, run_dir: str) -> dict:
     """How long the event loop goes without a turn while the Training panel runs a tiny model (previews each step).
 
@@ -262,6 +330,8 @@ if __name__ == "__main__":
         print(json.dumps(playback(args[0], args[1])))
     elif name == "editing":
         print(json.dumps(editing(args[0], args[1])))
+    elif name == "map_drag":
+        print(json.dumps(map_drag(args[0], args[1])))
     elif name == "training":
         print(json.dumps(training_responsiveness(args[0], args[1])))
     else:

@@ -167,3 +167,55 @@ def test_without_a_model_the_panel_says_so(qtbot, viewport):
     assert not empty.is_busy() and "Open a data set" in empty.info_label.text()
     assert not empty.compute_button.isEnabled()
     empty.shutdown()
+
+
+def test_a_drag_across_the_map_decodes_the_points_under_the_mouse(qtbot, panel, session, viewport):
+    from vaeviewer.render.colors import RECONSTRUCTION_GREEN
+    from vaeviewer.workflows.latent_map import MapInverse
+    from vaeviewer.workflows.studio import decode_codes
+
+    panel.show()
+    panel.set_active(True)
+    shown = wait_for_map(qtbot, panel)
+    settle(qtbot, panel)
+    start, end = isolated_dot(panel), None
+    for index, _color in panel.dots():
+        if index != start and panel.dots_at(index) == 1 and session.split.labels[index] != session.split.labels[start]:
+            end = index
+            break
+    assert end is not None
+    assert not panel.decoder.check.isChecked()
+    qtbot.mouseClick(panel.decoder.check, Qt.MouseButton.LeftButton)
+    assert panel.decoder.active
+
+    view = panel.plot.viewport()
+    a, b = panel.dot_position(start), panel.dot_position(end)
+    decoded = []
+    panel.decoder.decoded.connect(lambda x, y: decoded.append((x, y)))
+    before = panel.plot.getPlotItem().getViewBox().viewRange()
+    qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=a)
+    for k in range(1, 9):
+        point = a + (b - a) * (k / 8)
+        qtbot.mouseMove(view, point)
+        qtbot.wait(30)
+    qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=b)
+    qtbot.waitUntil(lambda: len(decoded) >= 3, timeout=10_000)
+    assert panel.plot.getPlotItem().getViewBox().viewRange() == before  # the map held still under the mouse
+    assert session.selection != end  # dragging decodes; it chooses no shape and does not pan
+    x, y = decoded[-1]
+    layer = viewport.panes[0].layers[0]
+    assert viewport.panes[0].caption.startswith("decoded at") and layer.color == RECONSTRUCTION_GREEN
+    expected = decode_codes(session.model, MapInverse(shown).code(x, y)[None])[0]
+    np.testing.assert_allclose(layer.points, expected, atol=1e-5)
+    assert "PCA's inverse" in panel.decoder.how
+    # The decoded shape followed the mouse, from one dot towards the other.
+    assert len(set(decoded)) >= 3
+    first, last = np.array(decoded[0]), np.array(decoded[-1])
+    dot_a, dot_b = (shown.coords[np.flatnonzero(shown.encoded.indices == i)[0]] for i in (start, end))
+    assert np.linalg.norm(first - dot_a) < 0.25 * np.linalg.norm(dot_b - dot_a)
+    assert np.linalg.norm(last - dot_b) < 0.1 * np.linalg.norm(dot_b - dot_a)
+
+    # Off again: a click on a dot shows that shape.
+    qtbot.mouseClick(panel.decoder.check, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(view, Qt.MouseButton.LeftButton, pos=panel.dot_position(end))
+    assert session.selection == end and not viewport.panes[0].caption.startswith("decoded")

@@ -180,3 +180,28 @@ def test_importing_the_workflow_loads_no_torch_or_qt() -> None:
     code = "import sys, vaeviewer.workflows.latent_map; print(sorted({'torch', 'PySide6'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_a_point_of_the_map_goes_back_to_a_code() -> None:
+    """PCA's map is inverted exactly on its plane; t-SNE's by the nearest shapes' codes, a dot giving its own."""
+    from vaeviewer.workflows.latent_map import EncodedSplit, LatentMap, MapInverse, project
+
+    rng = np.random.default_rng(0)
+    plane = rng.normal(size=(2, 16))
+    latents = (rng.normal(size=(60, 2)) * (3.0, 1.0)) @ plane + 0.5  # codes that lie in a plane
+    encoded = EncodedSplit(split="test", indices=np.arange(60), latents=latents.astype(np.float32),
+                           labels=np.zeros(60, dtype=np.int64), skipped=(), stopped=False)
+    coords = project(latents, "pca")
+    inverse = MapInverse(LatentMap(encoded, "pca", coords))
+    assert "PCA's inverse" in inverse.how
+    for row in (0, 17, 42):
+        np.testing.assert_allclose(inverse.code(*coords[row]), latents[row], atol=1e-4)
+    between = inverse.code(*(coords[3] + coords[4]) / 2)
+    np.testing.assert_allclose(between, (latents[3] + latents[4]) / 2, atol=1e-4)  # linear along the plane
+
+    fake = LatentMap(encoded, "tsne", coords * 10)
+    nearest = MapInverse(fake, k=4)
+    assert "no inverse" in nearest.how
+    np.testing.assert_allclose(nearest.code(*fake.coords[7]), latents[7], atol=1e-6)
+    far = nearest.code(1e4, 1e4)
+    assert far.shape == (16,) and np.isfinite(far).all()

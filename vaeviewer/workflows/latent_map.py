@@ -35,10 +35,12 @@ __all__ = [
     "EncodeProgress",
     "EncodedSplit",
     "LatentMap",
+    "MapInverse",
     "ProjectionStarted",
     "encode_split",
     "explained_variance_ratio",
     "latent_map",
+    "pca_plane",
     "project",
     "project_stoppable",
 ]
@@ -218,6 +220,17 @@ def _pca(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     another thread computes (:mod:`vaeviewer.workflows.thread_limits`).
     """
     centred = latents.astype(np.float64) - latents.mean(axis=0, dtype=np.float64)
+    variance, axes = _principal_axes(centred)
+    scores = centred @ axes[:2].T
+    coords = np.zeros((len(latents), 2))
+    coords[:, : min(2, scores.shape[1])] = scores[:, :2]
+    total = variance.sum()
+    ratios = variance / total if total > 0 else np.zeros_like(variance)
+    return coords.astype(np.float32), ratios
+
+
+def _principal_axes(centred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The variances and the signed principal axes (rank, D), largest first, of centred codes."""
     eigenvalues, vectors = np.linalg.eigh(centred.T @ centred)
     # Largest first; an (n, D) matrix has at most min(n, D) nonzero variances.
     rank = min(centred.shape)
@@ -227,12 +240,52 @@ def _pca(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     # map from flipping between models or runs whose codes barely differ.
     signs = np.sign(axes[np.arange(len(axes)), np.abs(axes).argmax(axis=1)])
     signs[signs == 0] = 1.0
-    scores = centred @ (axes[:2].T * signs[:2])
-    coords = np.zeros((len(latents), 2))
-    coords[:, : min(2, scores.shape[1])] = scores[:, :2]
-    total = variance.sum()
-    ratios = variance / total if total > 0 else np.zeros_like(variance)
-    return coords.astype(np.float32), ratios
+    return variance, axes * signs[:, None]
+
+
+def pca_plane(latents: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The map's plane in latent space: the codes' mean (D,) and its two axes (2, D), signed as :func:`project`
+    signs them, so that ``mean + coords @ axes`` is the point of the plane at map position ``coords``."""
+    latents = np.asarray(latents, dtype=np.float64)
+    mean = latents.mean(axis=0)
+    _variance, axes = _principal_axes(latents - mean)
+    plane = np.zeros((2, latents.shape[1]))
+    plane[: min(2, len(axes))] = axes[:2]
+    return mean, plane
+
+
+class MapInverse:
+    """From a point of the map back to a latent code, to decode any point of it.
+
+    PCA's map has an inverse: the point of the plane it shows (the other
+    dimensions at the codes' mean). t-SNE's has none; a point stands for the
+    mean of the codes of the ``k`` dots nearest it, each weighted by the
+    inverse square of its distance on the map (a dot itself gives its own code).
+    :attr:`how` says which, in words.
+    """
+
+    def __init__(self, shown: LatentMap, k: int = 8) -> None:
+        self.map, self.k = shown, int(k)
+        self._latents = np.asarray(shown.encoded.latents, dtype=np.float64)
+        if shown.method == "pca":
+            self._mean, self._plane = pca_plane(self._latents)
+            self.how = "PCA's inverse: the point of the map's plane, the other directions at the codes' mean"
+        else:
+            self._mean = self._plane = None
+            self.how = f"t-SNE has no inverse: the codes of the {self.k} nearest shapes, weighted by closeness"
+
+    def code(self, x: float, y: float) -> np.ndarray:
+        """The latent code (float32 (D,)) for map position (x, y)."""
+        if self._plane is not None:
+            return (self._mean + np.array([x, y]) @ self._plane).astype(np.float32)
+        coords = np.asarray(self.map.coords, dtype=np.float64)
+        distances = np.hypot(coords[:, 0] - x, coords[:, 1] - y)
+        k = min(self.k, len(distances))
+        nearest = np.argpartition(distances, k - 1)[:k]
+        if distances[nearest].min() < 1e-9:
+            return self._latents[nearest[distances[nearest].argmin()]].astype(np.float32)
+        weights = 1.0 / distances[nearest] ** 2
+        return (weights @ self._latents[nearest] / weights.sum()).astype(np.float32)
 
 
 def explained_variance_ratio(latents: np.ndarray, components: int = 2) -> tuple[float, ...]:

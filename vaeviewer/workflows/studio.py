@@ -53,6 +53,7 @@ __all__ = [
     "data_location",
     "draw_codes",
     "edit_direction",
+    "decode_codes",
     "edit_shape",
     "encode_clouds",
     "fitted_mixture",
@@ -156,7 +157,8 @@ def encode_clouds(model: PointCloudVAE, clouds: Sequence[np.ndarray] | np.ndarra
         return model.encode(batch.to(next(model.parameters()).device))[0].float().cpu().numpy()
 
 
-def _decode(model: PointCloudVAE, codes: np.ndarray) -> np.ndarray:
+def decode_codes(model: PointCloudVAE, codes: np.ndarray) -> np.ndarray:
+    """Decode latent codes (n, D) into clouds (n, N, 3), float32, under the model's guard."""
     import torch
 
     from vaeviewer.model.guard import exclusive
@@ -334,7 +336,7 @@ def sample_shapes(model: PointCloudVAE, index: LatentIndex, training: ShapeSplit
     if not len(index.latents):
         raise OptionError(f"split {index.split!r} has no readable shape to compare samples with")
     codes = draw_codes(model, count, seed, temperature, prior, index)
-    clouds = _decode(model, codes)
+    clouds = decode_codes(model, codes)
     nearest = nearest_training_chamfer(model, index, training, clouds)
     return [Sample(cloud, code, row, distance) for cloud, code, (row, distance) in zip(clouds, codes, nearest)]
 
@@ -377,7 +379,7 @@ def edit_shape(model: PointCloudVAE, cloud: np.ndarray, step: np.ndarray, amount
     """``cloud``'s code moved by each of ``amounts`` times ``step``, decoded: float32 (len(amounts), N, 3)."""
     code = encode_clouds(model, [cloud])[0]
     codes = code[None] + np.asarray(amounts, dtype=np.float32)[:, None] * np.asarray(step, dtype=np.float32)[None]
-    return _decode(model, codes)
+    return decode_codes(model, codes)
 
 
 @dataclass(frozen=True)
@@ -469,7 +471,7 @@ class LatentEditor:
 
     def decode(self) -> np.ndarray:
         """The moved shape, float32 (N, 3)."""
-        return _decode(self.model, self.code()[None])[0]
+        return decode_codes(self.model, self.code()[None])[0]
 
     def apply(self) -> np.ndarray:
         """Keep the moved shape: its code becomes the start and the amounts go to zero; its code."""
@@ -501,6 +503,6 @@ def sweep(model: PointCloudVAE, code: np.ndarray, step: np.ndarray, extent: floa
     amounts = np.linspace(-extent, extent, int(steps))
     codes = np.asarray(code, dtype=np.float32)[None] + amounts[:, None].astype(np.float32) * \
         np.asarray(step, dtype=np.float32)[None]
-    frames = np.concatenate([_decode(model, codes[k:k + 32]) for k in range(0, len(codes), 32)])
+    frames = np.concatenate([decode_codes(model, codes[k:k + 32]) for k in range(0, len(codes), 32)])
     titles = tuple(f"{name} {amount:+.2f}{unit}".strip() for amount in amounts)
     return Interpolation("lerp", (amounts + extent) / (2 * extent), codes, frames, frames[0], frames[-1], titles)

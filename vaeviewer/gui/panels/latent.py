@@ -6,6 +6,8 @@ set or split changed while it is shown. The codes of a split are kept, so
 switching between PCA and t-SNE only projects again; each projection is kept
 too. Hovering a dot names its shape, clicking shows it in the viewport, and a
 right-click (or the buttons below the map) makes it an end of the interpolation.
+With "Decode where I point" on, a click or a drag anywhere on the map decodes
+that point of the latent space instead (:mod:`.map_decoder`).
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ from PySide6.QtWidgets import (
 from vaeviewer.errors import VaeviewerError
 from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.panels.latent_plot import UNKNOWN_COLOR, MapScatter, Rings, class_colors
+from vaeviewer.gui.panels.map_decoder import MapDecoder
 from vaeviewer.gui.viewport import Pane, Viewport
 from vaeviewer.gui.workers import Task, TaskRunner
-from vaeviewer.render.colors import INPUT_GREY
+from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
 from vaeviewer.render.scene import CloudLayer
 from vaeviewer.tasks import TaskControl
 from vaeviewer.workflows.latent_map import (
@@ -160,7 +163,13 @@ class LatentMapPanel(Panel):
             self._ensure_map()
 
     def draw(self) -> None:
-        """Show the selected shape in grey, with its class, index and name above it."""
+        """Show the selected shape in grey, with its class, index and name above it; or the decoded point in green."""
+        if self._decoded is not None:
+            cloud, x, y, how = self._decoded
+            label = f"decoded at ({x:+.3g}, {y:+.3g})"
+            self.viewport.show_panes([Pane(layers=(CloudLayer(cloud, color=RECONSTRUCTION_GREEN, label=label),),
+                                           caption=label, footer=how.split(":")[0])])
+            return
         index = self.session.selection
         if self.session.split is None or index < 0:
             self.viewport.show_panes([Pane(caption="No shape selected")])
@@ -300,7 +309,10 @@ class LatentMapPanel(Panel):
         self.use_b_button.setToolTip("Make the selected shape the end of the interpolation")
         self.use_a_button.clicked.connect(lambda: self._use_as("a", self.session.selection))
         self.use_b_button.clicked.connect(lambda: self._use_as("b", self.session.selection))
+        self._decoded: tuple[np.ndarray, float, float, str] | None = None  # the map point decoded last
+        self.decoder = MapDecoder(self.plot, lambda: self.session.model, self._show_decoded)
         bottom = QHBoxLayout()
+        bottom.addWidget(self.decoder.check)
         bottom.addWidget(self._point_label, 1)
         bottom.addWidget(self.use_a_button)
         bottom.addWidget(self.use_b_button)
@@ -406,6 +418,8 @@ class LatentMapPanel(Panel):
 
     def _clear_map(self) -> None:
         self._shown = None
+        self._decoded = None
+        self.decoder.set_map(None)
         self._rows = np.zeros(0, dtype=np.int64)
         self._scatter.setData([])
         self._marks.setData([])
@@ -427,6 +441,7 @@ class LatentMapPanel(Panel):
         labels = encoded.labels
         point_brushes = [brushes[k] if 0 <= k < len(brushes) else unknown for k in labels.tolist()]
         self._shown = shown
+        self.decoder.set_map(shown)
         size = len(self.session.split) if self.session.split is not None else 0
         self._rows = np.full(max(size, int(encoded.indices.max(initial=-1)) + 1), -1, dtype=np.int64)
         self._rows[encoded.indices] = np.arange(len(encoded.indices))
@@ -538,7 +553,7 @@ class LatentMapPanel(Panel):
         self.status.emit(label)
 
     def _on_points_clicked(self, _item: Any, points: Any, _event: Any) -> None:
-        if not len(points):
+        if not len(points) or self.decoder.active:  # decoding: a click decodes that point instead
             return
         self.session.select(int(points[0].data()))
         self.view_requested.emit()
@@ -567,10 +582,18 @@ class LatentMapPanel(Panel):
         self.status.emit(f"{slot.upper()}: {self.session.shape_label(index)}")
 
     def _on_selection(self, _index: int) -> None:
+        self._decoded = None  # a shape was chosen: it is what the viewport shows now
         self._update_marks()
         self._update_buttons()
         if self.active:
             self.draw()
+
+    def _show_decoded(self, cloud: np.ndarray, x: float, y: float, how: str) -> None:
+        self._decoded = (cloud, x, y, how)  # how: in the viewport's footer; a label here would resize the map
+        if self.active:
+            self.draw()
+        else:
+            self.view_requested.emit()
 
     def _on_pair(self, _slot: str, _index: int) -> None:
         self._update_marks()
