@@ -27,11 +27,13 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import (
     QCheckBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -134,7 +136,12 @@ class TrainingPanel(Panel):
         # The settings and the curves share the panel's height in tabs: a run shows its curves,
         # and its settings cannot change while it runs anyway.
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._build_form(), "Settings")
+        # The form scrolls: its rows would otherwise set the panel's, and so the window's, least height.
+        settings = QScrollArea()
+        settings.setWidget(self._build_form())
+        settings.setWidgetResizable(True)
+        settings.setFrameShape(QFrame.Shape.NoFrame)
+        self.tabs.addTab(settings, "Settings")
         self.plots = TrainingPlots()
         self.overlays = RunOverlays()
         self.overlays.changed.connect(self.plots.set_overlays)
