@@ -344,10 +344,9 @@ def data(suite: Suite) -> None:
         shapes = 1000 if suite.quick else 12_000
         folder, cache = suite.temp / "retrieval-set", suite.temp / "retrieval-cache"
         suite.probe("make_h5", folder=str(folder), shapes=shapes)
-        checkpoint = suite.temp / "model-2048.pt"
-        _run([sys.executable, "-c", _MAKE_CHECKPOINT, str(checkpoint)])
+        checkpoint = _model_2048(suite)
         try:
-            args = dict(folder=str(folder), checkpoint=str(checkpoint), cache_dir=str(cache))
+            args = dict(folder=str(folder), checkpoint=checkpoint, cache_dir=str(cache))
             cold = suite.probe("retrieval", 1, way="cold", **args)
             cached = suite.probe("retrieval", 1 if suite.quick else 3, way="cached", **args)
             brute = suite.probe("retrieval", 1, way="brute", **args)
@@ -375,6 +374,14 @@ def data(suite: Suite) -> None:
         seconds = _median(runs, "seconds")
         suite.add("Built-in data set generated (1,250 shapes x 2048 points)", f"{seconds:.1f} s", "—", "—",
                   "≤ 10 s", seconds <= 10, _loads(runs))
+
+
+def _model_2048(suite: Suite) -> str:
+    """A checkpoint of an untrained 2048-point model in the suite's folder (made once): the data and window rows'."""
+    checkpoint = suite.temp / "model-2048.pt"
+    if not checkpoint.is_file():
+        _run([sys.executable, "-c", _MAKE_CHECKPOINT, str(checkpoint)])
+    return str(checkpoint)
 
 
 def startup(suite: Suite) -> None:
@@ -405,25 +412,19 @@ def startup(suite: Suite) -> None:
         suite.add("Window: launch to first shape drawn (Xvfb, software OpenGL)", f"{seconds:.2f} s", "—", "—",
                   "≤ 3 s", seconds <= 3, [_machine_load()])
     if suite.wanted("playback"):
-        checkpoint = suite.temp / "model-2048.pt"
-        _run([sys.executable, "-c", _MAKE_CHECKPOINT, str(checkpoint)])
         settings = suite.temp / "playback.ini"
-        runs = suite.window_probe(["playback", str(checkpoint), str(settings)], 1 if suite.quick else 3)
+        runs = suite.window_probe(["playback", _model_2048(suite), str(settings)], 1 if suite.quick else 3)
         fps = _median(runs, "fps")
         suite.add(f"Interpolation playback in the window, {runs[0]['points']} points (asked for 120/s)",
                   f"{fps:.0f} frames/s", "—", "—", "≥ 30 frames/s", fps >= 30, [_machine_load()])
     if suite.wanted("editing"):
-        checkpoint = suite.temp / "model-2048.pt"
-        _run([sys.executable, "-c", _MAKE_CHECKPOINT, str(checkpoint)])
-        runs = suite.window_probe(["editing", str(checkpoint), str(suite.temp / "editing.ini")], 1 if suite.quick else 3)
+        runs = suite.window_probe(["editing", _model_2048(suite), str(suite.temp / "editing.ini")], 1 if suite.quick else 3)
         fps, baseline = _median(runs, "fps"), _median(runs, "baseline_fps")
         suite.add(f"Latent studio: editing in the window, {runs[0]['points']} points, the pc1 slider moved 120 times "
                   "a second", f"{fps:.0f} frames/s", f"{baseline:.0f} frames/s (encode and decode every frame)",
                   f"{fps / baseline:.1f}x", "≥ 30 frames/s", fps >= 30, [_machine_load()])
     if suite.wanted("map_drag"):
-        checkpoint = suite.temp / "model-2048.pt"
-        _run([sys.executable, "-c", _MAKE_CHECKPOINT, str(checkpoint)])
-        runs = suite.window_probe(["map_drag", str(checkpoint), str(suite.temp / "map.ini")], 1 if suite.quick else 3)
+        runs = suite.window_probe(["map_drag", _model_2048(suite), str(suite.temp / "map.ini")], 1 if suite.quick else 3)
         fps, baseline = _median(runs, "fps"), _median(runs, "baseline_fps")
         suite.add(f"Latent map: a drag decodes the point under the mouse, {runs[0]['points']} points, the point "
                   "moved 120 times a second", f"{fps:.0f} frames/s",

@@ -91,10 +91,37 @@ def _open_window(settings_file: str, checkpoint: str | None) -> tuple:
     return app, session, window
 
 
-def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
-    """Frames per second the interpolation panel shows at 2048 points, playing as fast as it is asked (120/s)."""
+def _wait(ms: int) -> None:
+    """Run the event loop for ``ms`` milliseconds."""
     from PySide6.QtCore import QEventLoop, QTimer
 
+    loop = QEventLoop()
+    QTimer.singleShot(ms, loop.quit)
+    loop.exec()
+
+
+def _rate(step, count, seconds: float) -> float:
+    """Per second, how much ``count()`` grows while a timer calls ``step`` 120 times a second for ``seconds``."""
+    from PySide6.QtCore import QTimer
+
+    timer = QTimer()
+    timer.setInterval(8)
+    timer.timeout.connect(step)
+    before, start = count(), time.perf_counter()
+    timer.start()
+    _wait(int(seconds * 1000))
+    timer.stop()
+    return (count() - before) / (time.perf_counter() - start)
+
+
+def _close(app, session, window) -> None:
+    window.close()
+    app.processEvents()
+    session.close()
+
+
+def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
+    """Frames per second the interpolation panel shows at 2048 points, playing as fast as it is asked (120/s)."""
     app, session, window = _open_window(settings_file, checkpoint)
     window.show_panel("interpolation")
     session.set_pair("a", 0)
@@ -104,25 +131,18 @@ def playback(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     panel.fps_box.setValue(120)
     panel.loop_check.setChecked(True)
 
-    def wait(ms: int) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     # Playback is measured once the other panels' start-up work (thumbnails, latent map) is done.
     began = time.monotonic()
-    wait(500)
+    _wait(500)
     while window.busy_panels() and time.monotonic() - began < 120:
-        wait(200)
+        _wait(200)
     panel.play()
-    wait(int(seconds * 1000))
+    _wait(int(seconds * 1000))
     fps = panel.measured_fps
     points = int(panel.frames.shape[1])
     renderer = _renderer_name(window.viewport)
     panel.pause()
-    window.close()
-    app.processEvents()
-    session.close()
+    _close(app, session, window)
     return {"fps": fps, "points": points, "renderer": renderer}
 
 
@@ -134,8 +154,6 @@ def editing(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     amounts the way a script would: each frame encodes the shape and decodes it moved
     (``edit_shape``), without reusing the encoding.
     """
-    from PySide6.QtCore import QEventLoop, QTimer
-
     from vaeviewer.gui.viewport import Pane
     from vaeviewer.render.colors import INPUT_GREY, RECONSTRUCTION_GREEN
     from vaeviewer.render.scene import CloudLayer
@@ -147,15 +165,10 @@ def editing(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     studio.show_page("edit")
     page = studio.edit
 
-    def wait(ms: int) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     began = time.monotonic()
-    wait(500)
+    _wait(500)
     while (window.busy_panels() or not page.sliders["pc1"].isEnabled()) and time.monotonic() - began < 300:
-        wait(200)
+        _wait(200)
     slider = page.sliders["pc1"]
     state = {"value": 0, "sign": 1, "frames": 0}
 
@@ -165,22 +178,11 @@ def editing(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
         state["value"] += 5 * state["sign"]
         return state["value"]
 
-    def run(step) -> float:
-        timer = QTimer()
-        timer.setInterval(8)
-        timer.timeout.connect(step)
-        state["frames"] = 0
-        start = time.perf_counter()
-        timer.start()
-        wait(int(seconds * 1000))
-        timer.stop()
-        return state["frames"] / (time.perf_counter() - start)
-
     def ours() -> None:
         slider.setValue(next_value())
         state["frames"] += 1
 
-    fps = run(ours)
+    fps = _rate(ours, lambda: state["frames"], seconds)
     measured = page.measured_fps
     cloud, model = session.cloud(session.selection, session.num_points), session.model
     step_vector = page.editor.directions[0].step
@@ -192,11 +194,9 @@ def editing(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
                                     Pane((CloudLayer(edited, RECONSTRUCTION_GREEN),), footer=f"pc1 {amount:+.2f}")])
         state["frames"] += 1
 
-    baseline_fps = run(baseline)
+    baseline_fps = _rate(baseline, lambda: state["frames"], seconds)
     points = int(page.edited.shape[0])
-    window.close()
-    app.processEvents()
-    session.close()
+    _close(app, session, window)
     return {"fps": fps, "page_fps": measured, "baseline_fps": baseline_fps, "points": points}
 
 
@@ -208,8 +208,6 @@ def map_drag(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     window, shows instead the stored cloud of the dot nearest each point: what a click on the
     map showed before it could decode.
     """
-    from PySide6.QtCore import QEventLoop, QTimer
-
     from vaeviewer.gui.viewport import Pane
     from vaeviewer.render.colors import INPUT_GREY
     from vaeviewer.render.scene import CloudLayer
@@ -218,14 +216,9 @@ def map_drag(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
     window.show_panel("latent")
     panel = window.panels["latent"]
 
-    def wait(ms: int) -> None:
-        loop = QEventLoop()
-        QTimer.singleShot(ms, loop.quit)
-        loop.exec()
-
     began = time.monotonic()
     while (panel.current_map is None or window.busy_panels()) and time.monotonic() - began < 300:
-        wait(200)
+        _wait(200)
     shown = panel.current_map
     panel.decoder.check.setChecked(True)
     low, high = shown.coords.min(axis=0), shown.coords.max(axis=0)
@@ -236,20 +229,9 @@ def map_drag(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
         t = abs((state["k"] % 240) / 120 - 1)  # back and forth, 2 s each way
         return tuple(low + t * (high - low))
 
-    def run(step, count) -> float:
-        timer = QTimer()
-        timer.setInterval(8)
-        timer.timeout.connect(step)
-        state["frames"] = 0
-        start = time.perf_counter()
-        timer.start()
-        wait(int(seconds * 1000))
-        timer.stop()
-        return count() / (time.perf_counter() - start)
-
     decoded = []
     panel.decoder.decoded.connect(lambda x, y: decoded.append((x, y)))
-    fps = run(lambda: panel.decoder.decode_at(*point()), lambda: len(decoded))
+    fps = _rate(lambda: panel.decoder.decode_at(*point()), lambda: len(decoded), seconds)
 
     def baseline() -> None:
         x, y = point()
@@ -258,11 +240,9 @@ def map_drag(checkpoint: str, settings_file: str, seconds: float = 4.0) -> dict:
         window.viewport.show_panes([Pane((CloudLayer(cloud, INPUT_GREY),), caption="nearest shape")])
         state["frames"] += 1
 
-    baseline_fps = run(baseline, lambda: state["frames"])
+    baseline_fps = _rate(baseline, lambda: state["frames"], seconds)
     points = int(session.num_points)
-    window.close()
-    app.processEvents()
-    session.close()
+    _close(app, session, window)
     return {"fps": fps, "baseline_fps": baseline_fps, "points": points}
 
 
@@ -316,9 +296,7 @@ def training_responsiveness(settings_file: str, run_dir: str) -> dict:
     timer.start()
     wait_until(lambda: panel.record.global_step >= 4 and panel.preview_shown is not None)
     timer.stop()
-    window.close()
-    app.processEvents()
-    session.close()
+    _close(app, session, window)
     return {"longest_gap_s": gaps["longest"], "longest_busy_s": gaps["busy"]}
 
 
