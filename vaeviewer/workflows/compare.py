@@ -20,7 +20,7 @@ import hashlib
 import io
 import math
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -200,7 +200,7 @@ def compare_models(models: Sequence[ComparedModel], split: ShapeSplit, *, train_
 
 
 def _scores(number: int, compared: ComparedModel, split: ShapeSplit, indices: np.ndarray, data: str | None,
-            control: TaskControl | None) -> Iterator[CompareProgress] | Any:
+            control: TaskControl | None) -> Generator[CompareProgress, None, ModelScores | None]:
     """A model's scores on the chosen shapes (from the cache when it has them); None when stopped."""
     import torch
 
@@ -263,7 +263,7 @@ def _summary(scored: list[ModelScores], classes: tuple[str, ...], labels: np.nda
         # As evaluate counts: the shapes of a class the model knows.
         judged = [(p, c) for p, c in zip(s.predicted, classes) if p is not None and c in compared.class_names]
         summary["classifier_accuracy"].append(sum(p == c for p, c in judged) / len(judged) if judged else None)
-    if train_split is not None and train_split.name != "" and (labels >= 0).any():
+    if train_split is not None and (labels >= 0).any():
         summary["svm_accuracy"] = []
         for s, compared in zip(scored, models):
             if control is not None and control.should_stop:
