@@ -453,7 +453,7 @@ class ReconstructionPanel(Panel):
     def _panes(self) -> list[Pane]:
         result = self._result
         if result is None:
-            return [Pane(caption=self._message)]
+            return [self._input_pane()]
         title = f"{result.class_name} {result.index} · Chamfer {result.chamfer:.5f}"
         predicted = f"predicted: {result.predicted_class}" if result.predicted_class else "no classifier"
         name = f"{result.class_name} {result.index}"
@@ -469,6 +469,18 @@ class ReconstructionPanel(Panel):
                 Pane((green,), caption="reconstruction", footer=f"Chamfer {result.chamfer:.5f}    {predicted}"),
             ]
         return self._error_panes(result, predicted)
+
+    def _input_pane(self) -> Pane:
+        """Nothing to reconstruct yet (no model, while it loads): the chosen shape in grey, and why."""
+        session = self.session
+        if session.split is None or session.selection < 0:
+            return Pane(caption=self._message)
+        try:
+            cloud = session.cloud(session.selection, session.num_points)
+        except VaeviewerError:
+            return Pane(caption=self._message)  # the browser reports a broken shape
+        label = session.shape_label(session.selection)
+        return Pane((CloudLayer(cloud, INPUT_GREY, label=f"input {label}"),), caption=label, footer=self._message)
 
     def _error_panes(self, result: Reconstruction, predicted: str) -> list[Pane]:
         # One colour scale for both panes, up to the 99th percentile of both errors as in the
