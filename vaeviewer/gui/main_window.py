@@ -193,11 +193,11 @@ class MainWindow(QMainWindow):
         """Arm the docks' visibility after the first show has settled."""
         super().showEvent(event)
         if not self._docks_armed:
-            QTimer.singleShot(0, self._arm_docks)
+            QTimer.singleShot(0, self, self._arm_docks)  # with self as context: dropped if the window goes first
 
     def _arm_docks(self) -> None:
         self._docks_armed = True
-        if self._active == "dataset":
+        if self._active == "dataset" and not self._closing:
             # The panel whose tab a restored layout brings to the front is what the user sees: it draws.
             front = [name for name in PANEL_NAMES if name != "dataset" and not self.docks[name].isHidden()
                      and not self.docks[name].visibleRegion().isEmpty()]
