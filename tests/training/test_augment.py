@@ -13,8 +13,9 @@ from tests.training.test_loop import tiny
 from vaeviewer.errors import SettingError
 from vaeviewer.model import load_checkpoint
 from vaeviewer.training import RunStarted, StepEnded, TaskControl, TrainSettings, settings_for_resume, train
-from vaeviewer.training.augment import augment_batch, holdout_indices
+from vaeviewer.training.augment import augment_batch
 from vaeviewer.training.settings import parse_augmentations
+from vaeviewer.training.subsets import holdout_indices
 
 
 def clouds(batch: int = 6, count: int = 256, seed: int = 0) -> torch.Tensor:

@@ -23,14 +23,15 @@ from vaeviewer.training.settings import TrainSettings
 
 if TYPE_CHECKING:
     from vaeviewer.training.distributed import RankFailed, torchrun_environment
-    from vaeviewer.training.loop import balanced_subset, check_start, resolve_device, settings_for_resume, train
+    from vaeviewer.training.loop import check_start, resolve_device, settings_for_resume, train
+    from vaeviewer.training.subsets import balanced_subset
     from vaeviewer.training.validation import CloudScores, score_clouds
 
 #: The names imported at first use, and their modules (which import torch).
 _LAZY = {
     "RankFailed": "distributed",
     "torchrun_environment": "distributed",
-    "balanced_subset": "loop",
+    "balanced_subset": "subsets",
     "check_start": "loop",
     "resolve_device": "loop",
     "settings_for_resume": "loop",

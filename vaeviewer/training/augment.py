@@ -1,4 +1,4 @@
-"""Augmentation of training batches, and the validation part held out of the training split.
+"""Augmentation of training batches.
 
 The augmentations (named by ``--augment``, parsed by
 :func:`vaeviewer.training.settings.parse_augmentations`) are the ones point-cloud self-supervision and classification
@@ -30,11 +30,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["augment_batch", "holdout_indices"]
+__all__ = ["augment_batch"]
 
 _SCALE_RANGE = (2.0 / 3.0, 3.0 / 2.0)
 _JITTER_STD, _JITTER_CLIP = 0.01, 0.05
@@ -82,27 +81,3 @@ def _rotations_about(axis: int, batch: int, device: torch.device, dtype: torch.d
     matrices[:, first, second] = sin
     matrices[:, second, first] = -sin
     return matrices
-
-
-def holdout_indices(labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split a training split's shapes into the part that trains and the part held out to validate.
-
-    Stratified: each class (and the unlabelled shapes, label -1, as one group)
-    gives ``round(fraction * its count)`` shapes, at least one from a group of
-    two or more, so a class of a few shapes still trains. The choice depends
-    only on the labels, the fraction and the seed. Both index arrays are sorted.
-    """
-    labels = np.asarray(labels)
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4F1D]))
-    held: list[np.ndarray] = []
-    for label in np.unique(labels):
-        members = np.flatnonzero(labels == label)
-        take = int(round(fraction * len(members)))
-        if len(members) >= 2:
-            take = min(max(take, 1), len(members) - 1)
-        else:
-            take = 0
-        held.append(rng.permutation(members)[:take])
-    validation = np.sort(np.concatenate(held)) if held else np.zeros(0, dtype=np.int64)
-    training = np.setdiff1d(np.arange(len(labels)), validation)
-    return training.astype(np.int64), validation.astype(np.int64)

@@ -47,7 +47,7 @@ from vaeviewer.model import (
 )
 from vaeviewer.model.guard import exclusive
 from vaeviewer.tasks import TaskControl
-from vaeviewer.training.augment import augment_batch, holdout_indices
+from vaeviewer.training.augment import augment_batch
 from vaeviewer.training.distributed import (
     SINGLE_PROCESS,
     Ranks,
@@ -77,9 +77,10 @@ from vaeviewer.training.history import History
 from vaeviewer.training.memory import keep_freed_memory
 from vaeviewer.training.run_folder import EpochTotals, RunFolder, TrainingState, run_record
 from vaeviewer.training.settings import SETTING, SETTINGS, TrainSettings, parse_augmentations
+from vaeviewer.training.subsets import training_indices
 from vaeviewer.training.validation import score_across_ranks
 
-__all__ = ["train", "check_start", "resolve_device", "settings_for_resume", "balanced_subset"]
+__all__ = ["train", "check_start", "resolve_device", "settings_for_resume"]
 
 def resolve_device(name: str) -> torch.device:
     """Turn ``auto``/``cpu``/``cuda[:k]`` into a device, checking that it exists."""
@@ -143,18 +144,6 @@ def check_start(settings: TrainSettings, *, resume: bool = False) -> None:
     resolve_device(settings.device)
 
 
-def balanced_subset(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
-    """Indices of ``count`` shapes taken round-robin over classes, in a seeded order."""
-    rng = np.random.default_rng(seed)
-    pools = [rng.permutation(np.flatnonzero(labels == c)).tolist() for c in np.unique(labels)]
-    chosen: list[int] = []
-    while len(chosen) < min(count, len(labels)):
-        for pool in pools:
-            if pool and len(chosen) < count:
-                chosen.append(pool.pop())
-    return np.sort(np.asarray(chosen, dtype=np.int64))
-
-
 @dataclass
 class _Clouds:
     points: torch.Tensor  # (n, N, 3) float32 on the training device
@@ -177,21 +166,6 @@ def _load_split(split: ShapeSplit, num_points: int, device: torch.device, indice
         points = np.stack([split.points(int(i), num_points) for i in indices])
         labels = labels[indices]
     return _Clouds(torch.tensor(points, dtype=torch.float32, device=device), torch.tensor(labels, device=device))
-
-
-def _training_indices(labels: np.ndarray, settings: TrainSettings) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """The training split's shapes that train (None: all) and those held out to validate (None: no holdout).
-
-    The holdout is taken first, from the whole split; ``max_shapes`` then
-    chooses a class-balanced subset of what is left.
-    """
-    subset = held_out = None
-    if settings.holdout > 0:
-        subset, held_out = holdout_indices(labels, settings.holdout, settings.seed)
-    base = subset if subset is not None else np.arange(len(labels))
-    if settings.max_shapes and settings.max_shapes < len(base):
-        subset = base[balanced_subset(labels[base], settings.max_shapes, settings.seed)]
-    return subset, held_out
 
 
 def _epoch_seed(seed: int, epoch: int) -> int:
@@ -290,7 +264,8 @@ def _prepare(settings: TrainSettings, resume: bool, ranks: Ranks) -> _Setup:
         train_name = dataset.split_names[0]  # a folder of files has one split, "all": train on it
     train_split = _readable(dataset.split(train_name), settings.num_points)  # before any index is chosen
     class_names = tuple(dataset.class_names)
-    subset, held_out = _training_indices(np.asarray(train_split.labels), settings)
+    subset, held_out = training_indices(np.asarray(train_split.labels), settings.holdout, settings.max_shapes,
+                                         settings.seed)
     train_data = _load_split(train_split, settings.num_points, device, subset)
     val_data = None
     if held_out is not None:

@@ -1,11 +1,39 @@
-"""``vaeviewer compare``: two models on the same shapes (see :mod:`vaeviewer.workflows.compare`)."""
+"""The verbs that score models: ``evaluate`` (one model on a split) and ``compare`` (two on the same shapes)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
-__all__ = ["add_compare_command"]
+__all__ = ["add_compare_command", "add_evaluate_command"]
+
+
+def add_evaluate_command(sub: argparse._SubParsersAction,
+                         model_and_data: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Add ``evaluate``; ``model_and_data`` adds the --checkpoint, --data and --split options every verb shares."""
+    p = sub.add_parser(
+        "evaluate", help="score a model on a split",
+        description="Score a model on every shape of a split: Chamfer distance of the reconstructions, KL, the latent "
+        "classifier's accuracy; the accuracy of a linear SVM fit on the training split's latent means (when the data "
+        "set has a labelled train split besides the evaluated one); and MMD-CD, COV-CD and 1-NNA-CD of prior "
+        "samples against a class-balanced subset of the split (see README, Quality).",
+    )
+    model_and_data(p)
+    p.add_argument("--gen-shapes", type=int, default=100, metavar="N",
+                   help="prior samples and reference shapes for the generation scores; 0 skips them (default: 100)")
+    p.add_argument("--sampler", choices=("prior", "gmm"), default="prior",
+                   help="generated codes from the prior N(0, sigma^2 I), or from a Gaussian mixture fit to the train "
+                   "split's latent means (default: prior)")
+    p.add_argument("--no-svm", action="store_true", help="skip the linear-SVM accuracy (it encodes the train split)")
+    p.add_argument("--pooled", action="store_true", help="also the linear SVM on the encoder's max-pooled 1024-d "
+                   "feature, which most published figures use")
+    p.add_argument("--seed", type=int, default=0, help="seed of the prior samples and reference shapes (default: 0)")
+    p.add_argument("--limit", type=int, default=0, metavar="K",
+                   help="score K shapes drawn evenly across classes, as compare --limit K (default: all)")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda[:k] (default: auto)")
+    p.set_defaults(handler=_cmd_evaluate)
 
 
 def add_compare_command(sub: argparse._SubParsersAction) -> None:
@@ -102,3 +130,46 @@ def _print_table(comparison) -> None:
     print(f"classifier accuracy: A {percent(summary['classifier_accuracy'][0])}, "
           f"B {percent(summary['classifier_accuracy'][1])}; linear SVM: A {percent(summary['svm_accuracy'][0])}, "
           f"B {percent(summary['svm_accuracy'][1])}; B better on {summary['b_better']} of {summary['shapes']} shapes")
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from vaeviewer.cli import _print_json, _split_of
+    from vaeviewer.data import open_dataset
+    from vaeviewer.errors import OptionError
+    from vaeviewer.workflows.evaluate import evaluate_split
+    from vaeviewer.workflows.models import latent_training, open_model
+
+    if args.gen_shapes < 0:
+        raise OptionError(f"--gen-shapes {args.gen_shapes}: must be 0 or more")
+    with open_dataset(args.data) as dataset:
+        model, checkpoint = open_model(args.checkpoint, args.device, dataset.class_names)
+        split = _split_of(dataset, args.split)
+        train_split = None
+        wants_train = not args.no_svm or (args.sampler == "gmm" and args.gen_shapes > 0)
+        if wants_train and "train" in dataset.split_names and split.name != "train":
+            train_split = dataset.split("train")
+        figures = evaluate_split(model, split, checkpoint.class_names, train_split=train_split,
+                                 generation_shapes=args.gen_shapes, sampler=args.sampler, svm=not args.no_svm,
+                                 seed=args.seed, limit=args.limit, pooled=args.pooled)
+        figures["latent_training"] = latent_training(checkpoint)
+    if args.json:
+        _print_json(figures)
+    else:
+        def percent(value: float | None) -> str:
+            return f"{100 * value:.1f} %" if value is not None else "n/a"
+
+        line = (
+            f"{figures['shapes']} shapes ({figures['split']}): Chamfer mean {figures['chamfer_mean']:.5f}, "
+            f"median {figures['chamfer_median']:.5f}; classifier accuracy {percent(figures['classifier_accuracy'])}"
+            f"; latent {figures['latent_training']}"
+        )
+        if "svm_accuracy" in figures:
+            line += f"; linear SVM accuracy {percent(figures['svm_accuracy'])} on the latent means"
+        if "svm_pooled_accuracy" in figures:
+            line += f", {percent(figures['svm_pooled_accuracy'])} on the pooled 1024-d feature"
+        line += f"; KL {figures['kl_mean']:.1f} nats, {figures['active_dimensions']} active dimensions"
+        if "mmd_cd" in figures:
+            line += (f"; {figures['generation_shapes']} samples ({figures['sampler']}): MMD-CD {figures['mmd_cd']:.5f}, "
+                     f"COV-CD {percent(figures['cov_cd'])}, 1-NNA-CD {percent(figures['nna_cd'])}")
+        print(line)
+    return 0
