@@ -9,9 +9,10 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from vaeviewer.gui.viewport import Viewport
+from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.workflows.session import ViewerSession
 
-__all__ = ["Panel"]
+__all__ = ["Panel", "TaskPanel"]
 
 
 class Panel(QWidget):
@@ -102,3 +103,42 @@ class Panel(QWidget):
 
         Must return within a few seconds and leave no thread running.
         """
+
+
+class TaskPanel(Panel):
+    """A panel that runs one long task at a time on a worker (a generation, a look-up, a comparison)."""
+
+    def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
+        super().__init__(session, viewport, parent)
+        self._tasks = TaskRunner(self)
+        self._task: Task | None = None
+
+    def is_busy(self) -> bool:
+        """Whether the panel's task is under way."""
+        return self._task is not None
+
+    def _start(self, work: Callable[[], Any], on_item: Callable[[Any], None], on_failed: Callable[[str], None],
+               stop: Callable[[], None] | None = None) -> None:
+        """Run ``work`` (a generator function) on a worker, in place of the task under way."""
+        self._cancel()
+        self._task = self._tasks.start(work, stop=stop, on_item=on_item, on_failed=on_failed,
+                                       on_done=self._on_task_done)
+        self._update_buttons()
+
+    def _cancel(self) -> None:
+        """Drop the task under way (what it still sends is dropped too)."""
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _on_task_done(self) -> None:
+        self._task = None
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        """Enable what the panel's state allows."""
+
+    def shutdown(self) -> None:
+        """Forget the session and stop the task, waiting for its thread."""
+        self.stop_listening()
+        self._tasks.shutdown()

@@ -36,9 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from vaeviewer.errors import VaeviewerError
-from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.panels.base import TaskPanel
 from vaeviewer.gui.viewport import Pane, Viewport
-from vaeviewer.gui.workers import Task, TaskRunner
 from vaeviewer.render.colors import ERROR_CMAP, ERROR_TITLE, INPUT_GREY
 from vaeviewer.render.scene import CloudLayer
 from vaeviewer.tasks import TaskControl
@@ -64,7 +63,7 @@ class _Number(QTableWidgetItem):
         return float(self.data(Qt.ItemDataRole.UserRole)) < float(other.data(Qt.ItemDataRole.UserRole))
 
 
-class ComparePanel(Panel):
+class ComparePanel(TaskPanel):
     """Two models on the same shapes (see the module).
 
     Attributes
@@ -80,8 +79,6 @@ class ComparePanel(Panel):
 
     def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
         super().__init__(session, viewport, parent)
-        self._tasks = TaskRunner(self)
-        self._task: Task | None = None
         self.model_b: Any = None  # (name, model, class names, checkpoint path) once opened
         self.comparison: Any = None
         self._build()
@@ -196,10 +193,6 @@ class ComparePanel(Panel):
 
     # ---- comparing ----------------------------------------------------------------------------
 
-    def is_busy(self) -> bool:
-        """Whether a comparison is under way."""
-        return self._task is not None
-
     def compare(self) -> None:
         """Score both models on the open split's shapes, on a worker."""
         session = self.session
@@ -220,16 +213,13 @@ class ComparePanel(Panel):
         self.progress.setRange(0, 2)
         self.progress.setValue(0)
         self.progress_label.setText(f"Comparing the {split.name} shapes…")
-        self._task = self._tasks.start(
-            lambda: compare_models(models, split, train_split=train, limit=limit, data=data, control=control),
-            stop=control.stop, on_item=self._on_item, on_failed=self._on_failed, on_done=self._on_done)
-        self._update_buttons()
+        self._start(lambda: compare_models(models, split, train_split=train, limit=limit, data=data, control=control),
+                    self._on_item, self._on_failed, stop=control.stop)
 
     def cancel(self) -> None:
         """Stop a comparison under way (between two batches); nothing it did is shown."""
         if self._task is not None:
-            self._task.cancel()
-            self._task = None
+            self._cancel()
             self.progress_label.setText("Cancelled.")
         self._update_buttons()
 
@@ -250,10 +240,6 @@ class ComparePanel(Panel):
     def _on_failed(self, message: str) -> None:
         self.progress_label.setText(f"Failed: {message}")
         self.error.emit(f"compare: {message}")
-
-    def _on_done(self) -> None:
-        self._task = None
-        self._update_buttons()
 
     def _fill_table(self) -> None:
         table, found = self.table, self.comparison
@@ -391,8 +377,3 @@ class ComparePanel(Panel):
         self.compare_button.setEnabled(ready and self._task is None)
         self.cancel_button.setEnabled(self._task is not None)
         self.export_button.setEnabled(self.comparison is not None)
-
-    def shutdown(self) -> None:
-        """Stop a comparison and wait for its thread."""
-        self.stop_listening()
-        self._tasks.shutdown()

@@ -1,22 +1,17 @@
-"""What the latent studio's pages share: one task at a time on a worker, and a shape to hand on (end A or B, Edit)."""
+"""What the latent studio's pages share: a shape to hand on (end A or B, Edit); one task at a time, as any TaskPanel."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QGridLayout, QPushButton
 
-from vaeviewer.gui.panels.base import Panel
-from vaeviewer.gui.viewport import Viewport
-from vaeviewer.gui.workers import Task, TaskRunner
-from vaeviewer.workflows.session import KeptShape, ViewerSession
+from vaeviewer.gui.panels.base import TaskPanel
+from vaeviewer.workflows.session import KeptShape
 
 __all__ = ["StudioPage"]
 
 
-class StudioPage(Panel):
+class StudioPage(TaskPanel):
     """A page of the latent studio: a panel whose shape (a sample, a query, an edit) can go on.
 
     Signals
@@ -26,40 +21,6 @@ class StudioPage(Panel):
     """
 
     edit_requested = Signal(object)
-
-    def __init__(self, session: ViewerSession, viewport: Viewport, parent: QWidget | None = None) -> None:
-        super().__init__(session, viewport, parent)
-        self._tasks = TaskRunner(self)
-        self._task: Task | None = None
-
-    def is_busy(self) -> bool:
-        """Whether the page's task is under way."""
-        return self._task is not None
-
-    def _start(self, work: Callable[[], Any], on_item: Callable[[Any], None],
-               on_failed: Callable[[str], None]) -> None:
-        """Run ``work`` (a generator function) on a worker, in place of the task under way."""
-        self._cancel()
-        self._task = self._tasks.start(work, on_item=on_item, on_failed=on_failed, on_done=self._on_task_done)
-        self._update_buttons()
-
-    def _cancel(self) -> None:
-        """Drop the task under way (what it still sends is dropped too)."""
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
-
-    def _on_task_done(self) -> None:
-        self._task = None
-        self._update_buttons()
-
-    def _update_buttons(self) -> None:
-        """Enable what the page's state allows."""
-
-    def shutdown(self) -> None:
-        """Forget the session and stop the task, waiting for its thread."""
-        self.stop_listening()
-        self._tasks.shutdown()
 
     def kept(self) -> KeptShape | None:
         """The page's shape as the window keeps it, or None when it has none."""
