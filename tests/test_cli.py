@@ -211,6 +211,35 @@ def test_evaluate_reports_the_latent_kind_its_dimensions_and_the_pooled_feature(
     assert "active dimensions" in text.stdout
 
 
+def test_evaluate_on_the_part_the_run_held_out(trained_run: Path, tmp_path: Path) -> None:
+    """--split holdout scores the very shapes the run validated on (its last epoch's figures come back), and fits
+    the SVM on the shapes it trained on; a run without a holdout, or another data set, is refused in one line."""
+    run = tmp_path / "held"
+    result = vaeviewer("train", "--data", "builtin", "--out", str(run), "--epochs", "1", "--batch-size", "8",
+                       "--points", "256", "--latent-dim", "16", "--max-shapes", "40", "--holdout", "0.25",
+                       "--seed", "1", "--device", "cpu")
+    assert result.returncode == 0, result.stderr
+    lines = (run / "history.csv").read_text().strip().splitlines()
+    header, last = lines[0], lines[-1]
+    history = dict(zip(header.split(","), map(float, last.split(",")), strict=True))
+    result = vaeviewer("evaluate", "--checkpoint", str(run / "last.pt"), "--split", "holdout", "--json",
+                       "--gen-shapes", "0")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    recorded = json.loads((run / "run.json").read_text())["data"]
+    assert out["split"] == "holdout" and out["shapes"] == recorded["val_shapes"] == 250
+    assert out["svm_train_shapes"] == recorded["train_shapes"] == 40
+    assert out["chamfer_mean"] == pytest.approx(history["val_chamfer"], rel=1e-5)
+    assert out["kl_mean"] == pytest.approx(history["val_kl"], rel=1e-5)
+    assert out["classifier_accuracy"] == pytest.approx(history["val_accuracy"], abs=1e-6)
+    assert_user_error(vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--split", "holdout"),
+                      "held nothing out")
+    other = tmp_path / "cloud.npy"
+    np.save(other, np.random.default_rng(0).normal(size=(256, 3)).astype(np.float32))
+    assert_user_error(vaeviewer("evaluate", "--checkpoint", str(run / "last.pt"), "--split", "holdout", "--data",
+                                str(other)), "trained on builtin", "cloud.npy")
+
+
 def test_evaluate_on_modelnet10_with_a_builtin_model(trained_run: Path, modelnet10: Path) -> None:
     result = vaeviewer("evaluate", "--checkpoint", str(trained_run / "best.pt"), "--data", str(modelnet10), "--json",
                        "--no-svm", "--gen-shapes", "0")

@@ -17,7 +17,9 @@ def add_evaluate_command(sub: argparse._SubParsersAction,
         description="Score a model on every shape of a split: Chamfer distance of the reconstructions, KL, the latent "
         "classifier's accuracy; the accuracy of a linear SVM fit on the training split's latent means (when the data "
         "set has a labelled train split besides the evaluated one); and MMD-CD, COV-CD and 1-NNA-CD of prior "
-        "samples against a class-balanced subset of the split (see README, Quality).",
+        "samples against a class-balanced subset of the split (see README, Quality). --split holdout scores a run's "
+        "checkpoint on the part of the train split its run held out (train --holdout), the SVM fit on the rest: the "
+        "test split stays untouched while a recipe is chosen.",
     )
     model_and_data(p)
     p.add_argument("--gen-shapes", type=int, default=100, metavar="N",
@@ -132,22 +134,42 @@ def _print_table(comparison) -> None:
           f"B {percent(summary['svm_accuracy'][1])}; B better on {summary['b_better']} of {summary['shapes']} shapes")
 
 
+def _check_run_data(data: str, run_settings: dict) -> None:
+    """Refuse ``--split holdout`` on another data set than the run's: its indices would name other shapes."""
+    from pathlib import Path
+
+    from vaeviewer.errors import OptionError
+
+    from vaeviewer.workflows.studio import data_location
+
+    trained_on = str(run_settings.get("data") or "")
+    if not trained_on or Path(data_location(trained_on) or "").resolve() == Path(data_location(data) or "").resolve():
+        return
+    raise OptionError(f"--split holdout: the run trained on {trained_on}, not {data}; pass --data {trained_on}")
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from vaeviewer.cli import _print_json, _split_of
     from vaeviewer.data import open_dataset
     from vaeviewer.errors import OptionError
-    from vaeviewer.workflows.evaluate import evaluate_split
+    from vaeviewer.workflows.evaluate import HOLDOUT_SPLIT, evaluate_split, held_out_splits
     from vaeviewer.workflows.models import latent_training, open_model
 
     if args.gen_shapes < 0:
         raise OptionError(f"--gen-shapes {args.gen_shapes}: must be 0 or more")
     with open_dataset(args.data) as dataset:
         model, checkpoint = open_model(args.checkpoint, args.device, dataset.class_names)
-        split = _split_of(dataset, args.split)
         train_split = None
         wants_train = not args.no_svm or (args.sampler == "gmm" and args.gen_shapes > 0)
-        if wants_train and "train" in dataset.split_names and split.name != "train":
-            train_split = dataset.split("train")
+        if args.split == HOLDOUT_SPLIT:
+            _check_run_data(args.data, checkpoint.run_settings)
+            fit_split, split = held_out_splits(dataset, checkpoint.run_settings, model.config.num_points,
+                                               str(args.checkpoint))
+            train_split = fit_split if wants_train else None
+        else:
+            split = _split_of(dataset, args.split)
+            if wants_train and "train" in dataset.split_names and split.name != "train":
+                train_split = dataset.split("train")
         figures = evaluate_split(model, split, checkpoint.class_names, train_split=train_split,
                                  generation_shapes=args.gen_shapes, sampler=args.sampler, svm=not args.no_svm,
                                  seed=args.seed, limit=args.limit, pooled=args.pooled)

@@ -20,7 +20,7 @@ from vaeviewer.errors import OptionError
 if TYPE_CHECKING:
     from vaeviewer.data.up_axis import UpAxis
 
-__all__ = ["ShapeSet", "ShapeSplit"]
+__all__ = ["ShapeSet", "ShapeSplit", "SubsetSplit"]
 
 
 class ShapeSplit(abc.ABC):
@@ -85,6 +85,35 @@ class ShapeSplit(abc.ABC):
         if not -n <= index < n:
             raise IndexError(f"shape index {index} out of range: split {self.name!r} has {n} shapes")
         return index % n
+
+
+class SubsetSplit(ShapeSplit):
+    """Some shapes of another split, by index, under a name of their own (a run's held-out part, ...).
+
+    Shape ``i`` is shape ``indices[i]`` of ``parent``; names, labels and clouds are the parent's.
+    """
+
+    def __init__(self, parent: ShapeSplit, indices: np.ndarray, name: str) -> None:
+        self.parent = parent
+        self.indices = np.asarray(indices, dtype=np.int64)
+        self.name = name
+        self.class_names = parent.class_names
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    @property
+    def labels(self) -> np.ndarray:
+        return np.asarray(self.parent.labels)[self.indices]
+
+    def shape_name(self, index: int) -> str:
+        return self.parent.shape_name(int(self.indices[self._check_index(index)]))
+
+    def points(self, index: int, num_points: int | None = None) -> np.ndarray:
+        return self.parent.points(int(self.indices[self._check_index(index)]), num_points)
+
+    def point_counts(self) -> np.ndarray:
+        return np.asarray(self.parent.point_counts())[self.indices]
 
 
 class ShapeSet(abc.ABC):

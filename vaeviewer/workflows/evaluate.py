@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from vaeviewer.data import ShapeSplit
+from vaeviewer.data import ShapeSet, ShapeSplit
+from vaeviewer.data.dataset import SubsetSplit
 from vaeviewer.errors import OptionError
 from vaeviewer.model import PointCloudVAE
 from vaeviewer.model.guard import exclusive
@@ -29,7 +30,10 @@ from vaeviewer.workflows.quality import (
     linear_svm_accuracy,
 )
 
-__all__ = ["active_dimensions", "evaluate_split", "pooled_features"]
+__all__ = ["HOLDOUT_SPLIT", "active_dimensions", "evaluate_split", "held_out_splits", "pooled_features"]
+
+#: The split name that scores a run on the part of its training split it held out (``train --holdout``).
+HOLDOUT_SPLIT = "holdout"
 
 #: A latent dimension is active when its mean varies across shapes by more than this share of the
 #: prior's variance (Burda et al. 2016's active units, 0.01 for a unit prior).
@@ -41,6 +45,36 @@ def active_dimensions(latents: np.ndarray, prior_std: float) -> int:
     if len(latents) < 2:
         return 0
     return int((np.asarray(latents, dtype=np.float64).var(axis=0) > ACTIVE_SHARE * prior_std**2).sum())
+
+
+def held_out_splits(dataset: ShapeSet, run_settings: dict[str, Any], num_points: int,
+                    source: str = "the checkpoint") -> tuple[ShapeSplit, ShapeSplit]:
+    """The part of the training split a run trained on and the part it held out, as that run chose them.
+
+    The choice is :func:`~vaeviewer.training.subsets.training_indices` of the run's own
+    ``holdout``, ``max_shapes`` and ``seed`` (kept in every checkpoint), on the readable
+    shapes of its training split: scoring there keeps the test split out of every
+    decision taken while developing a recipe. Raises
+    :class:`~vaeviewer.errors.OptionError` when the run held nothing out.
+    """
+    from vaeviewer.training.subsets import training_indices
+
+    fraction = float(run_settings.get("holdout") or 0.0)
+    if fraction <= 0:
+        raise OptionError(f"--split {HOLDOUT_SPLIT}: {source} comes from a run that held nothing out "
+                          "(train --holdout F keeps a part of the train split to score on)")
+    train_name = str(run_settings.get("train_split") or "train")
+    if train_name not in dataset.split_names and len(dataset.split_names) == 1:
+        train_name = dataset.split_names[0]
+    parent = dataset.split(train_name)
+    drop = getattr(parent, "drop_unreadable", None)
+    if drop is not None:
+        drop(num_points)
+    subset, held = training_indices(np.asarray(parent.labels), fraction, int(run_settings.get("max_shapes") or 0),
+                                    int(run_settings.get("seed") or 0))
+    assert held is not None
+    fit = SubsetSplit(parent, subset if subset is not None else np.arange(len(parent)), train_name)
+    return fit, SubsetSplit(parent, held, HOLDOUT_SPLIT)
 
 
 def pooled_features(model: PointCloudVAE, clouds: torch.Tensor, batch_size: int = 64) -> np.ndarray:
