@@ -30,6 +30,7 @@ from vaeviewer.gui.cloud_export import CLOUD_FILTER, fill_export_menu, save_show
 from vaeviewer.gui.heap import freeze_long_lived
 from vaeviewer.gui.help_dialogs import show_about, show_shortcuts
 from vaeviewer.gui.panels.base import Panel
+from vaeviewer.gui.recent_files import RecentFiles
 from vaeviewer.gui.viewport import THEMES, Viewport
 from vaeviewer.render.scene import CAMERA_DIRECTIONS, CLOUD_STYLES
 from vaeviewer.workflows.session import ViewerSession
@@ -213,7 +214,7 @@ class MainWindow(QMainWindow):
     def _on_dataset(self) -> None:
         self._update_data_label()
         if self.session.data_path:
-            self._add_recent(self.session.data_path)
+            self.recent.add(self.session.data_path)
         if self.session.up != self.viewport.up:
             self.viewport.set_up(self.session.up)
 
@@ -233,7 +234,7 @@ class MainWindow(QMainWindow):
         self._model_label.setToolTip(session.checkpoint_path)
         self._device_label.setText(_device_text(session.model))
         if session.checkpoint_path and Path(session.checkpoint_path).parent.name != "models":
-            self._add_recent(session.checkpoint_path)
+            self.recent.add(session.checkpoint_path)
 
     def _on_selection(self, index: int) -> None:
         if self._active in ("training", "interpolation"):
@@ -441,8 +442,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Save screens&hot…",
                      lambda: self._ask("Save screenshot", self.save_screenshot, "PNG pictures (*.png)", save=True), "Ctrl+P")
         file_menu.addSeparator()
-        self._recent_menu = file_menu.addMenu("&Recent files")
-        self._rebuild_recent_menu()
+        self.recent = RecentFiles(self.settings, file_menu.addMenu("&Recent files"), self.open_path, _MAX_RECENT)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 
@@ -495,10 +495,10 @@ class MainWindow(QMainWindow):
     def _ask(self, title: str, then: Any, file_filter: str | None = None, save: bool = False) -> None:
         """Ask for a file (a folder without ``file_filter``) and give its path to ``then``; nothing if cancelled."""
         if file_filter is None:
-            path = QFileDialog.getExistingDirectory(self, title, self._last_folder())
+            path = QFileDialog.getExistingDirectory(self, title, self.recent.last_folder())
         else:
             ask = QFileDialog.getSaveFileName if save else QFileDialog.getOpenFileName
-            path, _ = ask(self, title, self._last_folder(), file_filter)
+            path, _ = ask(self, title, self.recent.last_folder(), file_filter)
         if path:
             then(path)
 
@@ -521,37 +521,9 @@ class MainWindow(QMainWindow):
 
     # ---- settings and recent files ------------------------------------------------------------
 
-    def _last_folder(self) -> str:
-        recent = self.recent_files()
-        for path in recent:
-            if path != "builtin":
-                candidate = Path(path)
-                return str(candidate if candidate.is_dir() else candidate.parent)
-        return str(Path.home())
-
     def recent_files(self) -> list[str]:
         """Data sets and checkpoints opened lately, newest first."""
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in (value or [])]
-
-    def _add_recent(self, path: str) -> None:
-        recent = [p for p in self.recent_files() if p != path]
-        recent.insert(0, path)
-        self.settings.setValue("recent_files", recent[:_MAX_RECENT])
-        self._rebuild_recent_menu()
-
-    def _rebuild_recent_menu(self) -> None:
-        if not hasattr(self, "_recent_menu"):
-            return
-        self._recent_menu.clear()
-        recent = self.recent_files()
-        for path in recent:
-            action = QAction(path if path != "builtin" else "built-in shapes", self)
-            action.triggered.connect(lambda _=False, p=path: self.open_path(p))
-            self._recent_menu.addAction(action)
-        self._recent_menu.setEnabled(bool(recent))
+        return self.recent.paths()
 
     def _restore_settings(self) -> None:
         settings = self.settings
@@ -585,6 +557,7 @@ class MainWindow(QMainWindow):
         chosen_here = self.session.up_chosen.get(self.session.data_path)
         if chosen_here is not None and chosen_here != self.session.up:
             self.session.set_up(chosen_here)  # the data set opened before the window read its settings
+
     def save_settings(self) -> None:
         """Keep geometry, dock layout and view options for the next start."""
         settings = self.settings
