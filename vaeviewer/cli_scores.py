@@ -139,7 +139,6 @@ def _check_run_data(data: str, run_settings: dict) -> None:
     from pathlib import Path
 
     from vaeviewer.errors import OptionError
-
     from vaeviewer.workflows.studio import data_location
 
     trained_on = str(run_settings.get("data") or "")

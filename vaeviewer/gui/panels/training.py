@@ -43,7 +43,7 @@ from vaeviewer.errors import OptionError, VaeviewerError
 from vaeviewer.gui.panels.base import Panel
 from vaeviewer.gui.panels.checkpoint_list import CheckpointList
 from vaeviewer.gui.panels.run_overlays import RunOverlays
-from vaeviewer.gui.panels.training_form import SettingsForm
+from vaeviewer.gui.panels.training_form import SettingsForm, default_run_folder
 from vaeviewer.gui.panels.training_plots import (
     RunRecord,
     TrainingPlots,
@@ -67,19 +67,7 @@ from vaeviewer.training import (
 )
 from vaeviewer.workflows.session import ViewerSession
 
-__all__ = ["TrainingPanel", "default_run_folder"]
-
-def default_run_folder() -> Path:
-    """A new folder name for a run: ``<user data dir>/runs/<date-time>`` (not created)."""
-    import platformdirs
-
-    root = Path(platformdirs.user_data_dir("vaeviewer")) / "runs"
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    folder, k = root / stamp, 2
-    while folder.exists():
-        folder, k = root / f"{stamp}-{k}", k + 1
-    return folder
-
+__all__ = ["TrainingPanel"]
 
 class TrainingPanel(Panel):
     """Train a model from the window and watch its losses and a reconstruction as it learns.
@@ -129,7 +117,6 @@ class TrainingPanel(Panel):
         self._preview_drawn_at = -math.inf
         self._auto_folder = ""  # the folder the panel proposed itself (not the user's choice)
         self._followed: Path | None = None
-        self._gpus_listed = False
         self._watcher: QFileSystemWatcher | None = None
 
         layout = QVBoxLayout(self)
@@ -176,24 +163,13 @@ class TrainingPanel(Panel):
         self._reload_timer.setInterval(300)
         self._reload_timer.timeout.connect(self._reload_followed)
 
-        self.listen((self.session.events.dataset, self._on_dataset), (self.session.events.model, self._list_gpus))
+        self.listen((self.session.events.dataset, self._on_dataset), (self.session.events.model, self.form.list_gpus))
         self._on_dataset()
         if self.session.model is not None:
-            self._list_gpus()
+            self.form.list_gpus()
         self._update_buttons()
 
     # ---- building ---------------------------------------------------------------------------
-
-    def _list_gpus(self) -> None:
-        """Add the CUDA devices to the device list, once: called when torch has been loaded."""
-        if self._gpus_listed:
-            return
-        self._gpus_listed = True
-        import torch
-
-        if torch.cuda.is_available():
-            count = torch.cuda.device_count()
-            self.form.add_devices(["cuda", *([f"cuda:{k}" for k in range(count)] if count > 1 else [])])
 
     def _build_form(self) -> QWidget:
         self.form = SettingsForm()

@@ -11,19 +11,33 @@ are lists the panel fills from the data set and from torch.
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QSpinBox, QWidget
 
 from vaeviewer.training.settings import SETTING, SETTINGS, Setting, TrainSettings
 
-__all__ = ["SettingsForm", "NO_VALIDATION"]
+__all__ = ["SettingsForm", "NO_VALIDATION", "default_run_folder"]
 
 #: The validation list's entry for "no validation" (an empty ``val_split``).
 NO_VALIDATION = "none"
 #: Settings with rows of their own in the panel (the data set is the window's; the folder has a Browse button).
 _OWN_ROWS = ("data", "out_dir")
 _INT_LIMIT = 2**31 - 1  # a spin box holds a C int
+
+
+def default_run_folder() -> Path:
+    """A new folder name for a run: ``<user data dir>/runs/<date-time>`` (not created)."""
+    import platformdirs
+
+    root = Path(platformdirs.user_data_dir("vaeviewer")) / "runs"
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    folder, k = root / stamp, 2
+    while folder.exists():
+        folder, k = root / f"{stamp}-{k}", k + 1
+    return folder
 
 
 class SettingsForm(QWidget):
@@ -91,6 +105,14 @@ class SettingsForm(QWidget):
         devices = self._inputs["device"]
         assert isinstance(devices, QComboBox)
         devices.addItems([name for name in names if devices.findText(name) < 0])
+
+    def list_gpus(self) -> None:
+        """Offer the CUDA devices; called once a model is open, so that listing them never loads torch itself."""
+        import torch
+
+        if torch.cuda.is_available():
+            count = torch.cuda.device_count()
+            self.add_devices(["cuda", *([f"cuda:{k}" for k in range(count)] if count > 1 else [])])
 
     def set_resuming(self, resuming: bool) -> None:
         """While resuming, the settings a resumed run keeps cannot be edited."""
