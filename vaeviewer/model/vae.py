@@ -86,6 +86,28 @@ class PointCloudVAE(nn.Module):
                 config.latent_dim, config.num_classes, dropout=config.classifier_dropout
             )
 
+        self._frozen: tuple[str, ...] = ()
+
+    def freeze_all_but_decoder(self) -> None:
+        """Keep the encoder and the classifier as they are: no gradients, batch norm in evaluation mode for good.
+
+        For a second training stage that sharpens the reconstructions of a model
+        whose latent is settled: the latent means, and everything computed from
+        them, stay exactly as they were. ``train()`` leaves the frozen parts in
+        evaluation mode, so their batch-norm statistics never move.
+        """
+        self._frozen = tuple(name for name in ("encoder", "classifier") if getattr(self, name) is not None)
+        for name in self._frozen:
+            getattr(self, name).requires_grad_(False)
+        self.train(self.training)
+
+    def train(self, mode: bool = True) -> PointCloudVAE:
+        """Set training or evaluation mode; frozen parts (:meth:`freeze_all_but_decoder`) stay in evaluation mode."""
+        super().train(mode)
+        for name in getattr(self, "_frozen", ()):
+            getattr(self, name).eval()
+        return self
+
     def encode(self, points: Tensor) -> tuple[Tensor, Tensor]:
         """Posterior mean and log-variance of clouds.
 

@@ -75,7 +75,7 @@ from vaeviewer.training.events import (
 )
 from vaeviewer.training.history import History
 from vaeviewer.training.memory import keep_freed_memory
-from vaeviewer.training.run_folder import EpochTotals, RunFolder, TrainingState, run_record
+from vaeviewer.training.run_folder import EpochTotals, RunFolder, TrainingState, run_record, start_from
 from vaeviewer.training.settings import SETTING, SETTINGS, TrainSettings, parse_augmentations
 from vaeviewer.training.subsets import training_indices
 from vaeviewer.training.validation import score_across_ranks
@@ -291,8 +291,13 @@ def _prepare(settings: TrainSettings, resume: bool, ranks: Ranks) -> _Setup:
         prior_std=settings.prior_std,
     )
     torch.manual_seed(settings.seed)
-    model = prepare_model(PointCloudVAE(config).to(device), ranks)
-    optimizer = torch.optim.Adam(model.parameters(), lr=settings.lr)
+    model = PointCloudVAE(config)
+    if settings.init and checkpoint is None:
+        start_from(model, settings)
+    if settings.train_parts == "decoder":
+        model.freeze_all_but_decoder()
+    model = prepare_model(model.to(device), ranks)
+    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=settings.lr)
     history = History()
     start_epoch = start_step = global_step = 0
     totals = EpochTotals()

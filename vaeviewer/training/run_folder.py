@@ -6,7 +6,7 @@ under ``torchrun`` only rank 0 writes, and no process goes on before a
 checkpoint is complete (:mod:`vaeviewer.training.distributed`). The
 TensorBoard event file grows as the run goes
 (:mod:`vaeviewer.training.tensorboard_log`); a failure to write it never
-stops the run.
+stops the run. :func:`start_from` reads the weights a run starts from (``--init``).
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from pathlib import Path
 import torch
 
 import vaeviewer
-from vaeviewer.errors import TrainingError
-from vaeviewer.model import Checkpoint, ModelConfig, PointCloudVAE, save_checkpoint
+from vaeviewer.errors import CheckpointError, TrainingError
+from vaeviewer.model import Checkpoint, ModelConfig, PointCloudVAE, load_checkpoint, save_checkpoint
 from vaeviewer.model.checkpoint import remove_stale_temporaries
 from vaeviewer.training.distributed import Ranks
 from vaeviewer.training.events import PreviewReady, StepEnded
 from vaeviewer.training.history import History, write_text_atomic
-from vaeviewer.training.settings import TrainSettings
+from vaeviewer.training.settings import SETTING, TrainSettings
 from vaeviewer.training.tensorboard_log import TensorBoardLog
 
-__all__ = ["EpochTotals", "RunFolder", "TrainingState"]
+__all__ = ["EpochTotals", "RunFolder", "TrainingState", "start_from"]
 
 
 class EpochTotals:
@@ -218,3 +218,17 @@ def run_record(
         # Filled in after each epoch: whether every process holds the same weights (it must).
         record["rank_check"] = None
     return record
+
+
+def start_from(model: PointCloudVAE, settings: TrainSettings) -> None:
+    """Load ``settings.init``'s weights into ``model`` (a new run's start), or say in one line why they do not fit."""
+    init = load_checkpoint(settings.init)
+    if init.config != model.config:
+        raise CheckpointError(settings.init, f"was trained with {init.config}, these settings give {model.config}")
+    kind = init.run_settings.get("latent_training")
+    if settings.train_parts == "decoder" and kind and kind != settings.latent_training:
+        raise SETTING["latent_training"].error(
+            f"{{setting}} {settings.latent_training}: --train-parts decoder keeps the latent of {settings.init}, "
+            f"which was trained {kind}; pass {{setting}} {kind}")
+    model.load_state_dict(init.model_state)
+    model.float()

@@ -175,6 +175,13 @@ class TrainSettings:
     augment: str = setting("none", "--augment", "Augmentation",
                            "comma-separated: rotate-y or rotate-z (about the up axis), scale, jitter, dropout; or none",
                            fixed_on_resume=True, suggestions=("none", "scale,jitter,dropout", "rotate-z,scale,jitter"))
+    init: str = setting("", "--init", "Start from",
+                        "a checkpoint whose weights the run starts from (same points, latent size, classes and σ); "
+                        "empty: fresh weights", fixed_on_resume=True)
+    train_parts: str = setting("all", "--train-parts", "Parts trained",
+                               "all; or decoder: the encoder and the classifier keep the --init checkpoint's weights and "
+                               "only the decoder learns, a second stage that sharpens the reconstructions without "
+                               "moving the latent", choices=("all", "decoder"), fixed_on_resume=True)
     holdout: float = setting(0.0, "--holdout", "Held-out validation",
                              "fraction of the training split held out to validate on, stratified by class and fixed by "
                              "the seed; replaces --val-split", minimum=0, maximum=0.5, fixed_on_resume=True,
@@ -199,6 +206,9 @@ class TrainSettings:
             parse_augmentations(self.augment)
         except ValueError as error:
             raise SETTING["augment"].error(f"{{setting}}: {error}") from None
+        if self.train_parts != "all" and not self.init:
+            raise SETTING["train_parts"].error(f"{{setting}} {self.train_parts} needs --init: the checkpoint whose "
+                                               "encoder is kept", f"{{setting}}: {self.train_parts} needs Start from")
         if not _is_device(self.device):
             raise SETTING["device"].error(f"{{setting}} must be auto, cpu or cuda[:k], got {self.device!r}")
 
