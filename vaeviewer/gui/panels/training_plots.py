@@ -271,7 +271,9 @@ class TrainingPlots(pg.GraphicsLayoutWidget):
         self._drawn_version = -1
         for plot in (self.loss_plot, self.kl_plot, self.accuracy_plot):
             plot.showGrid(x=True, y=True, alpha=0.2)
-            plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
+            # A translucent box: the legend sits over the curves; its text stays legible and the curves show through.
+            plot.addLegend(offset=(-5, 5), labelTextSize="8pt", brush=pg.mkBrush(255, 255, 255, 150),
+                           pen=pg.mkPen("#d0d0d0"))
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
             plot.getAxis("left").setWidth(48)
