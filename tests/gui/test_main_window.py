@@ -130,7 +130,11 @@ def test_dropping_a_checkpoint_and_a_data_file_opens_them(window, session, tmp_p
     _drop(window, tmp_path / "blob.npy")
     assert session.data_path == str((tmp_path / "blob.npy").resolve())
     assert len(session.split) == 1
-    assert str((tmp_path / "blob.npy").resolve()) in window.recent_files()
+    assert window.recent_files()[0] == str((tmp_path / "blob.npy").resolve())
+    # File > Recent files reopens what was opened: here the built-in set opened before the file.
+    entries = {action.text(): action for action in window.recent.menu.actions()}
+    entries["built-in shapes"].trigger()
+    assert session.data_path == "builtin" and window.recent_files()[0] == "builtin"
 
 
 def test_view_settings_survive_a_restart(qtbot, session, settings):

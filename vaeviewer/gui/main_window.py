@@ -442,7 +442,8 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "Save screens&hot…",
                      lambda: self._ask("Save screenshot", self.save_screenshot, "PNG pictures (*.png)", save=True), "Ctrl+P")
         file_menu.addSeparator()
-        self.recent = RecentFiles(self.settings, file_menu.addMenu("&Recent files"), self.open_path, _MAX_RECENT)
+        self.recent = RecentFiles(self.settings, file_menu.addMenu("&Recent files"), _MAX_RECENT)
+        self.recent.open_requested.connect(self.open_path)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
 

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QObject, QSettings, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 __all__ = ["RecentFiles"]
 
 
-class RecentFiles:
+class RecentFiles(QObject):
     """The newest-first list of opened paths (``builtin`` for the built-in set) and the menu that reopens them.
+
+    A child of its menu that holds no reference to the window: choosing an entry emits
+    :attr:`open_requested`, which the window connects to its opener.
 
     Parameters
     ----------
@@ -21,16 +23,21 @@ class RecentFiles:
         Where the list is kept (key ``recent_files``), across starts.
     menu : QMenu
         Filled with one entry per path; disabled while the list is empty.
-    open_path : callable
-        Called with a path when its entry is chosen.
     limit : int
         Most paths kept.
+
+    Signals
+    -------
+    open_requested(str)
+        An entry was chosen: the path to open.
     """
 
-    def __init__(self, settings: QSettings, menu: QMenu, open_path: Callable[[str], object], limit: int = 8) -> None:
+    open_requested = Signal(str)
+
+    def __init__(self, settings: QSettings, menu: QMenu, limit: int = 8) -> None:
+        super().__init__(menu)
         self.settings = settings
         self.menu = menu
-        self._open_path = open_path
         self.limit = limit
         self._rebuild_menu()
 
@@ -61,6 +68,6 @@ class RecentFiles:
         recent = self.paths()
         for path in recent:
             action = QAction(path if path != "builtin" else "built-in shapes", self.menu)
-            action.triggered.connect(lambda _=False, p=path: self._open_path(p))
+            action.triggered.connect(lambda _=False, p=path: self.open_requested.emit(p))
             self.menu.addAction(action)
         self.menu.setEnabled(bool(recent))
