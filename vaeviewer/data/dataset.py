@@ -161,6 +161,11 @@ class ShapeSet(abc.ABC):
 
         return detect_up(self)
 
+    def training_split(self, name: str = "train") -> ShapeSplit:
+        """The split a run trains on: ``name``, or the only split of a one-split set (a folder of files: ``all``)."""
+        names = self.split_names
+        return self.split(names[0] if name not in names and len(names) == 1 else name)
+
     def default_split(self, preferred: str = "test") -> ShapeSplit:
         """``preferred`` if the set has it, else its first split."""
         names = self.split_names

@@ -259,10 +259,8 @@ def _prepare(settings: TrainSettings, resume: bool, ranks: Ranks) -> _Setup:
     checkpoint = load_checkpoint(last_path) if resume else None
 
     dataset = open_dataset(settings.data)
-    train_name = settings.train_split
-    if train_name not in dataset.split_names and len(dataset.split_names) == 1:
-        train_name = dataset.split_names[0]  # a folder of files has one split, "all": train on it
-    train_split = _readable(dataset.split(train_name), settings.num_points)  # before any index is chosen
+    train_split = _readable(dataset.training_split(settings.train_split), settings.num_points)  # before any index
+    train_name = train_split.name
     class_names = tuple(dataset.class_names)
     subset, held_out = training_indices(np.asarray(train_split.labels), settings.holdout, settings.max_shapes,
                                          settings.seed)

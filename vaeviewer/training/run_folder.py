@@ -230,5 +230,4 @@ def start_from(model: PointCloudVAE, settings: TrainSettings) -> None:
         raise SETTING["latent_training"].error(
             f"{{setting}} {settings.latent_training}: --train-parts decoder keeps the latent of {settings.init}, "
             f"which was trained {kind}; pass {{setting}} {kind}")
-    model.load_state_dict(init.model_state)
-    model.float()
+    model.load_state_dict(init.model_state)  # copies into the model's float32 weights, whatever the file's precision

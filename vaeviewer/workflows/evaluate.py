@@ -63,17 +63,14 @@ def held_out_splits(dataset: ShapeSet, run_settings: dict[str, Any], num_points:
     if fraction <= 0:
         raise OptionError(f"--split {HOLDOUT_SPLIT}: {source} comes from a run that held nothing out "
                           "(train --holdout F keeps a part of the train split to score on)")
-    train_name = str(run_settings.get("train_split") or "train")
-    if train_name not in dataset.split_names and len(dataset.split_names) == 1:
-        train_name = dataset.split_names[0]
-    parent = dataset.split(train_name)
+    parent = dataset.training_split(str(run_settings.get("train_split") or "train"))
     drop = getattr(parent, "drop_unreadable", None)
     if drop is not None:
         drop(num_points)
     subset, held = training_indices(np.asarray(parent.labels), fraction, int(run_settings.get("max_shapes") or 0),
                                     int(run_settings.get("seed") or 0))
     assert held is not None
-    fit = SubsetSplit(parent, subset if subset is not None else np.arange(len(parent)), train_name)
+    fit = SubsetSplit(parent, subset if subset is not None else np.arange(len(parent)), parent.name)
     return fit, SubsetSplit(parent, held, HOLDOUT_SPLIT)
 
 
