@@ -171,7 +171,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
                 train_split = dataset.split("train")
         figures = evaluate_split(model, split, checkpoint.class_names, train_split=train_split,
                                  generation_shapes=args.gen_shapes, sampler=args.sampler, svm=not args.no_svm,
-                                 seed=args.seed, limit=args.limit, pooled=args.pooled)
+                                 seed=args.seed, limit=args.limit, pooled=args.pooled, jobs=-1)
         figures["latent_training"] = latent_training(checkpoint)
     if args.json:
         _print_json(figures)

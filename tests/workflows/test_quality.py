@@ -61,6 +61,18 @@ def test_linear_svm_accuracy_separable_and_random() -> None:
     assert accuracy < 0.6
 
 
+def test_linear_svm_search_in_parallel_processes_gives_the_same_figures() -> None:
+    """Overlapping classes in 64 dimensions, where the choice of C matters: the folds fit in two worker
+    processes choose the same C and score the same as in one."""
+    rng = np.random.default_rng(3)
+    labels = np.repeat(np.arange(4), 60)
+    features = rng.normal(size=(4, 64))[labels] * 0.4 + rng.normal(size=(240, 64))
+    alone = linear_svm_accuracy(features[::2], labels[::2], features[1::2], labels[1::2], seed=2)
+    side_by_side = linear_svm_accuracy(features[::2], labels[::2], features[1::2], labels[1::2], seed=2, jobs=2)
+    assert side_by_side == alone
+    assert 0.4 < alone[0] < 1.0
+
+
 def test_linear_svm_ignores_unlabelled_shapes_and_needs_two_classes() -> None:
     features = np.random.default_rng(1).normal(size=(20, 4))
     labels = np.array([0, 1] * 10)

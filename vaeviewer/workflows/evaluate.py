@@ -97,6 +97,7 @@ def evaluate_split(
     seed: int = 0,
     limit: int = 0,
     pooled: bool = False,
+    jobs: int = 1,
 ) -> dict[str, Any]:
     """Reconstruction, classification and (optionally) generation figures of ``model`` on ``split``.
 
@@ -127,6 +128,9 @@ def evaluate_split(
     limit : int
         When > 0, score only this many shapes of ``split``, drawn evenly across classes
         (:func:`~vaeviewer.workflows.compare.chosen_shapes`, the shapes ``compare --limit`` scores).
+    jobs : int
+        Processes of the SVMs' search for ``C`` (-1: one per core; see
+        :func:`~vaeviewer.workflows.quality.linear_svm_accuracy`).
 
     Returns
     -------
@@ -175,13 +179,14 @@ def evaluate_split(
         train_latents = train_scores.latents
         if svm:
             accuracy_svm, c = linear_svm_accuracy(train_latents, train_split.labels, scores.latents, split_labels,
-                                                  seed=seed)
+                                                  seed=seed, jobs=jobs)
             figures.update(svm_accuracy=None if math.isnan(accuracy_svm) else accuracy_svm,
                            svm_c=None if math.isnan(c) else c, svm_train_shapes=len(train_split))
             if pooled:
                 train_pooled = pooled_features(model, torch.from_numpy(train_split.load_all(model.config.num_points)))
                 accuracy_pooled, c_pooled = linear_svm_accuracy(train_pooled, train_split.labels,
-                                                                pooled_features(model, clouds), split_labels, seed=seed)
+                                                                pooled_features(model, clouds), split_labels, seed=seed,
+                                                                jobs=jobs)
                 figures.update(svm_pooled_accuracy=None if math.isnan(accuracy_pooled) else accuracy_pooled,
                                svm_pooled_c=None if math.isnan(c_pooled) else c_pooled)
     if generation_shapes > 0 and len(split):

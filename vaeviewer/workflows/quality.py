@@ -42,14 +42,17 @@ SVM_C_GRID = (0.001, 0.01, 0.1, 1.0)
 
 def linear_svm_accuracy(
     train_features: np.ndarray, train_labels: np.ndarray, test_features: np.ndarray, test_labels: np.ndarray,
-    *, seed: int = 0,
+    *, seed: int = 0, jobs: int = 1,
 ) -> tuple[float, float]:
     """Fit a linear SVM on the training features and score it on the test features.
 
     Features are standardised with the training split's mean and spread; the SVM's
     ``C`` is chosen from :data:`SVM_C_GRID` by 5-fold cross-validation on the training
     split alone, so the test split is seen once, for the score. Shapes without a
-    label (-1) are left out.
+    label (-1) are left out. ``jobs`` processes fit the folds and values of ``C`` side by
+    side (-1: one per core; scikit-learn's ``n_jobs``): the figures are the same, each fit
+    being deterministic. On ModelNet10's pooled 1024-d feature the search is 20 fits, the five
+    at ``C`` = 1 taking minutes each: with cores for them all it lasts about as long as its slowest fit.
 
     Returns
     -------
@@ -73,7 +76,7 @@ def linear_svm_accuracy(
     folds = int(min(5, counts.min()))
     if folds >= 2:
         search = GridSearchCV(pipeline, {"linearsvc__C": list(SVM_C_GRID)},
-                              cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+                              cv=StratifiedKFold(folds, shuffle=True, random_state=seed), n_jobs=jobs)
         search.fit(x, y)
         model, c = search.best_estimator_, float(search.best_params_["linearsvc__C"])
     else:
