@@ -69,9 +69,19 @@ class ShapeSplit(abc.ABC):
 
         Where that would mean reading and sampling every file of a folder (minutes
         for a raw ModelNet tree), a split finds nothing here: its broken files show
-        when read (see ``drop_unreadable`` of a folder's split).
+        when read (see :meth:`drop_unreadable`).
         """
         return {}
+
+    def drop_unreadable(self, num_points: int | None = None) -> list[str]:
+        """Read every shape now and leave out those that cannot be read; one warning per shape left out.
+
+        Call it before a verb reads the whole split (training, scoring), which then
+        never meets a broken file halfway. Only a folder of files can hold one its
+        opening did not see (its split overrides this, and renumbers its shapes);
+        a split read from arrays has nothing to leave out.
+        """
+        return []
 
     def load_all(self, num_points: int) -> np.ndarray:
         """Every cloud of the split resampled to ``num_points``: float32 (len, num_points, 3)."""

@@ -152,9 +152,7 @@ class _Clouds:
 
 def _readable(split: ShapeSplit, num_points: int) -> ShapeSplit:
     """The split without the files that cannot be read (a folder of files renumbers its shapes then)."""
-    drop = getattr(split, "drop_unreadable", None)
-    if drop is not None:
-        drop(num_points)
+    split.drop_unreadable(num_points)
     return split
 
 

@@ -180,9 +180,7 @@ def compare_models(models: Sequence[ComparedModel], split: ShapeSplit, *, train_
     """
     if len(models) != 2:
         raise ValueError("a comparison is of two models")
-    drop = getattr(split, "drop_unreadable", None)
-    if drop is not None:
-        drop(max(m.model.config.num_points for m in models))
+    split.drop_unreadable(max(m.model.config.num_points for m in models))
     indices = chosen_shapes(split, limit)
     scored: list[ModelScores] = []
     for number, compared in enumerate(models):

@@ -64,9 +64,7 @@ def held_out_splits(dataset: ShapeSet, run_settings: dict[str, Any], num_points:
         raise OptionError(f"--split {HOLDOUT_SPLIT}: {source} comes from a run that held nothing out "
                           "(train --holdout F keeps a part of the train split to score on)")
     parent = dataset.training_split(str(run_settings.get("train_split") or "train"))
-    drop = getattr(parent, "drop_unreadable", None)
-    if drop is not None:
-        drop(num_points)
+    parent.drop_unreadable(num_points)
     subset, held = training_indices(np.asarray(parent.labels), fraction, int(run_settings.get("max_shapes") or 0),
                                     int(run_settings.get("seed") or 0))
     assert held is not None
@@ -142,9 +140,7 @@ def evaluate_split(
         ``train_split``; the generation scores with ``generation_shapes``.
         Figures that cannot be computed are None.
     """
-    drop = getattr(split, "drop_unreadable", None)
-    if drop is not None:
-        drop(model.config.num_points)
+    split.drop_unreadable(model.config.num_points)
     indices = chosen_shapes(split, limit)
     split_labels = np.asarray(split.labels)[indices]
     if len(indices) == len(split):
@@ -172,9 +168,7 @@ def evaluate_split(
                           "the data set needs a train split besides the evaluated one")
     train_latents = None
     if train_split is not None and train_split.name != split.name:
-        drop = getattr(train_split, "drop_unreadable", None)
-        if drop is not None:
-            drop(model.config.num_points)
+        train_split.drop_unreadable(model.config.num_points)
         train_scores = score_clouds(model, torch.from_numpy(train_split.load_all(model.config.num_points)))
         train_latents = train_scores.latents
         if svm:
