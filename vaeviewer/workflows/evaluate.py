@@ -169,7 +169,8 @@ def evaluate_split(
     train_latents = None
     if train_split is not None and train_split.name != split.name:
         train_split.drop_unreadable(model.config.num_points)
-        train_scores = score_clouds(model, torch.from_numpy(train_split.load_all(model.config.num_points)))
+        train_clouds = torch.from_numpy(train_split.load_all(model.config.num_points))
+        train_scores = score_clouds(model, train_clouds)
         train_latents = train_scores.latents
         if svm:
             accuracy_svm, c = linear_svm_accuracy(train_latents, train_split.labels, scores.latents, split_labels,
@@ -177,7 +178,7 @@ def evaluate_split(
             figures.update(svm_accuracy=None if math.isnan(accuracy_svm) else accuracy_svm,
                            svm_c=None if math.isnan(c) else c, svm_train_shapes=len(train_split))
             if pooled:
-                train_pooled = pooled_features(model, torch.from_numpy(train_split.load_all(model.config.num_points)))
+                train_pooled = pooled_features(model, train_clouds)
                 accuracy_pooled, c_pooled = linear_svm_accuracy(train_pooled, train_split.labels,
                                                                 pooled_features(model, clouds), split_labels, seed=seed,
                                                                 jobs=jobs)
