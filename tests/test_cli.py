@@ -172,6 +172,11 @@ def test_evaluate_json(trained_run: Path) -> None:
     assert 0.0 <= out["classifier_accuracy"] <= 1.0
     # The linear SVM is fit on the train split's latent means and scored on the test split.
     assert 0.0 <= out["svm_accuracy"] <= 1.0 and out["svm_train_shapes"] == 1000
+    # Each scorer's most confused pairs of classes: errors in both directions, never more than it made.
+    for scorer in ("svm", "classifier"):
+        pairs, errors = out[f"{scorer}_confusions"], round((1 - out[f"{scorer}_accuracy"]) * out["shapes"])
+        assert bool(pairs) == (errors > 0) and sum(p["errors"] for p in pairs) <= errors
+        assert all(len(set(p["classes"])) == 2 and 0 <= p["as_first"] <= p["errors"] for p in pairs)
     assert out["generation_shapes"] == 12 and out["sampler"] == "gmm" and out["mmd_cd"] > 0
     assert 0.0 < out["cov_cd"] <= 1.0 and 0.0 <= out["nna_cd"] <= 1.0
 
@@ -208,6 +213,7 @@ def test_evaluate_reports_the_latent_kind_its_dimensions_and_the_pooled_feature(
                      "--gen-shapes", "0", "--pooled")
     assert text.returncode == 0, text.stderr
     assert "pooled 1024-d feature" in text.stdout and "latent unsupervised" in text.stdout
+    assert ("classes the linear SVM takes for each other" in text.stdout) == bool(out["svm_confusions"])
     assert "active dimensions" in text.stdout
 
 

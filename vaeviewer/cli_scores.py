@@ -193,4 +193,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             line += (f"; {figures['generation_shapes']} samples ({figures['sampler']}): MMD-CD {figures['mmd_cd']:.5f}, "
                      f"COV-CD {percent(figures['cov_cd'])}, 1-NNA-CD {percent(figures['nna_cd'])}")
         print(line)
+        for key, who in (("classifier_confusions", "classifier"), ("svm_confusions", "linear SVM")):
+            if figures.get(key):
+                pairs = ", ".join(f"{a} / {b} {entry['errors']}" for entry in figures[key] for a, b in [entry["classes"]])
+                print(f"classes the {who} takes for each other most (shapes): {pairs}")
     return 0

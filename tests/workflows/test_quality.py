@@ -7,7 +7,14 @@ import pytest
 import torch
 
 from vaeviewer.model import chamfer_distance
-from vaeviewer.workflows.quality import balanced_sample, generation_scores, linear_svm_accuracy, pairwise_chamfer
+from vaeviewer.workflows.quality import (
+    balanced_sample,
+    confused_pairs,
+    generation_scores,
+    linear_svm_accuracy,
+    linear_svm_predictions,
+    pairwise_chamfer,
+)
 
 
 def _clouds(n: int, points: int = 128, seed: int = 0) -> np.ndarray:
@@ -81,6 +88,31 @@ def test_linear_svm_ignores_unlabelled_shapes_and_needs_two_classes() -> None:
     assert 0.0 <= accuracy <= 1.0
     accuracy, _ = linear_svm_accuracy(features, np.zeros(20, int), features, labels)
     assert np.isnan(accuracy)
+
+
+def test_confused_pairs_count_both_directions_most_first() -> None:
+    names = ("bed", "dresser", "night_stand", "table")
+    labels = np.array([1, 1, 1, 2, 2, 3, 3, 0, -1, 2])
+    predicted = np.array([2, 2, 1, 1, 2, 0, 3, 3, 2, -1])
+    pairs = confused_pairs(labels, predicted, names)
+    # dressers as night stands twice and a night stand as a dresser: 3; a table as a bed and a bed as a table: 2;
+    # the unlabelled shape and the one without a prediction are not errors
+    assert pairs == [{"classes": ["dresser", "night_stand"], "errors": 3, "as_first": 1},
+                     {"classes": ["bed", "table"], "errors": 2, "as_first": 1}]
+    assert confused_pairs(labels, predicted, names, top=1) == pairs[:1]
+    assert confused_pairs(labels, labels, names) == []
+
+
+def test_linear_svm_predictions_agree_with_its_accuracy() -> None:
+    rng = np.random.default_rng(4)
+    labels = np.repeat(np.arange(3), 30)
+    features = rng.normal(size=(3, 8))[labels] * 0.7 + rng.normal(size=(90, 8))
+    predicted, c = linear_svm_predictions(features[::2], labels[::2], features[1::2])
+    assert predicted.shape == (45,) and set(predicted.tolist()) <= {0, 1, 2}
+    accuracy, same_c = linear_svm_accuracy(features[::2], labels[::2], features[1::2], labels[1::2])
+    assert accuracy == (predicted == labels[1::2]).mean() and same_c == c
+    assert 0.5 < accuracy < 1.0
+    assert linear_svm_predictions(features, np.zeros(90, int), features) == (None, pytest.approx(np.nan, nan_ok=True))
 
 
 def test_balanced_sample_spreads_over_classes() -> None:

@@ -25,9 +25,11 @@ from vaeviewer.workflows.models import labels_for_model
 from vaeviewer.workflows.quality import (
     LATENT_SAMPLERS,
     balanced_sample,
+    confused_pairs,
     generation_scores,
     latent_mixture,
     linear_svm_accuracy,
+    linear_svm_predictions,
 )
 
 __all__ = ["HOLDOUT_SPLIT", "active_dimensions", "evaluate_split", "held_out_splits", "pooled_features"]
@@ -136,8 +138,10 @@ def evaluate_split(
         ``shapes``, ``split``, ``chamfer_mean`` (mean Chamfer distance between
         each shape and the decoding of its latent mean), ``chamfer_median``,
         ``kl_mean``, ``classifier_accuracy`` (None without a classifier or
-        shared classes) and ``num_points``; ``svm_accuracy`` and ``svm_c`` with
-        ``train_split``; the generation scores with ``generation_shapes``.
+        shared classes), ``classifier_confusions`` (its most confused pairs of classes,
+        :func:`~vaeviewer.workflows.quality.confused_pairs`) and ``num_points``;
+        ``svm_accuracy``, ``svm_c`` and ``svm_confusions`` with ``train_split``; the
+        generation scores with ``generation_shapes``.
         Figures that cannot be computed are None.
     """
     split.drop_unreadable(model.config.num_points)
@@ -160,6 +164,8 @@ def evaluate_split(
         "kl_per_dimension": [float(v) for v in scores.kl_per_dimension],
         "active_dimensions": active_dimensions(scores.latents, model.config.prior_std),
         "classifier_accuracy": None if math.isnan(accuracy) else accuracy,
+        "classifier_confusions": [] if math.isnan(accuracy) else confused_pairs(labels.numpy(), scores.predictions,
+                                                                                class_names),
     }
     if sampler not in LATENT_SAMPLERS:
         raise OptionError(f"--sampler {sampler}: one of {', '.join(LATENT_SAMPLERS)}")
@@ -173,10 +179,13 @@ def evaluate_split(
         train_scores = score_clouds(model, train_clouds)
         train_latents = train_scores.latents
         if svm:
-            accuracy_svm, c = linear_svm_accuracy(train_latents, train_split.labels, scores.latents, split_labels,
+            predicted, c = linear_svm_predictions(train_latents, train_split.labels, scores.latents,
                                                   seed=seed, jobs=jobs)
-            figures.update(svm_accuracy=None if math.isnan(accuracy_svm) else accuracy_svm,
-                           svm_c=None if math.isnan(c) else c, svm_train_shapes=len(train_split))
+            known = split_labels >= 0
+            usable = predicted is not None and bool(known.any())
+            figures.update(svm_accuracy=float((predicted[known] == split_labels[known]).mean()) if usable else None,
+                           svm_c=c if usable else None, svm_train_shapes=len(train_split),
+                           svm_confusions=confused_pairs(split_labels, predicted, split.class_names) if usable else [])
             if pooled:
                 train_pooled = pooled_features(model, train_clouds)
                 accuracy_pooled, c_pooled = linear_svm_accuracy(train_pooled, train_split.labels,
