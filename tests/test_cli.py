@@ -174,6 +174,8 @@ def test_evaluate_json(trained_run: Path) -> None:
     assert 0.0 <= out["svm_accuracy"] <= 1.0 and out["svm_train_shapes"] == 1000
     # Each scorer's most confused pairs of classes: errors in both directions, never more than it made.
     for scorer in ("svm", "classifier"):
+        assert 0.0 <= out[f"{scorer}_class_accuracy"] <= 1.0  # the built-in test split's classes are even:
+        assert out[f"{scorer}_class_accuracy"] == pytest.approx(out[f"{scorer}_accuracy"])  # the same figure
         pairs, errors = out[f"{scorer}_confusions"], round((1 - out[f"{scorer}_accuracy"]) * out["shapes"])
         assert bool(pairs) == (errors > 0) and sum(p["errors"] for p in pairs) <= errors
         assert all(len(set(p["classes"])) == 2 and 0 <= p["as_first"] <= p["errors"] for p in pairs)

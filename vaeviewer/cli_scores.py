@@ -182,10 +182,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         line = (
             f"{figures['shapes']} shapes ({figures['split']}): Chamfer mean {figures['chamfer_mean']:.5f}, "
             f"median {figures['chamfer_median']:.5f}; classifier accuracy {percent(figures['classifier_accuracy'])}"
+            f" (class mean {percent(figures['classifier_class_accuracy'])})"
             f"; latent {figures['latent_training']}"
         )
         if "svm_accuracy" in figures:
-            line += f"; linear SVM accuracy {percent(figures['svm_accuracy'])} on the latent means"
+            line += (f"; linear SVM accuracy {percent(figures['svm_accuracy'])} (class mean "
+                     f"{percent(figures['svm_class_accuracy'])}) on the latent means")
         if "svm_pooled_accuracy" in figures:
             line += f", {percent(figures['svm_pooled_accuracy'])} on the pooled 1024-d feature"
         line += f"; KL {figures['kl_mean']:.1f} nats, {figures['active_dimensions']} active dimensions"

@@ -9,6 +9,7 @@ import torch
 from vaeviewer.model import chamfer_distance
 from vaeviewer.workflows.quality import (
     balanced_sample,
+    class_mean_accuracy,
     confused_pairs,
     generation_scores,
     linear_svm_accuracy,
@@ -88,6 +89,16 @@ def test_linear_svm_ignores_unlabelled_shapes_and_needs_two_classes() -> None:
     assert 0.0 <= accuracy <= 1.0
     accuracy, _ = linear_svm_accuracy(features, np.zeros(20, int), features, labels)
     assert np.isnan(accuracy)
+
+
+def test_class_mean_accuracy_weighs_every_class_alike() -> None:
+    # 8 shapes of class 0 all right, 2 of class 1 both wrong: 80 % of the shapes, 50 % per class.
+    labels = np.array([0] * 8 + [1] * 2 + [-1])
+    predicted = np.array([0] * 8 + [0, 0] + [1])
+    assert (predicted[:10] == labels[:10]).mean() == 0.8
+    assert class_mean_accuracy(labels, predicted) == 0.5
+    assert class_mean_accuracy(labels, labels) == 1.0
+    assert np.isnan(class_mean_accuracy(np.full(3, -1), np.zeros(3, int)))
 
 
 def test_confused_pairs_count_both_directions_most_first() -> None:

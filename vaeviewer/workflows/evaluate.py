@@ -25,6 +25,7 @@ from vaeviewer.workflows.models import labels_for_model
 from vaeviewer.workflows.quality import (
     LATENT_SAMPLERS,
     balanced_sample,
+    class_mean_accuracy,
     confused_pairs,
     generation_scores,
     latent_mixture,
@@ -138,9 +139,11 @@ def evaluate_split(
         ``shapes``, ``split``, ``chamfer_mean`` (mean Chamfer distance between
         each shape and the decoding of its latent mean), ``chamfer_median``,
         ``kl_mean``, ``classifier_accuracy`` (None without a classifier or
-        shared classes), ``classifier_confusions`` (its most confused pairs of classes,
-        :func:`~vaeviewer.workflows.quality.confused_pairs`) and ``num_points``;
-        ``svm_accuracy``, ``svm_c`` and ``svm_confusions`` with ``train_split``; the
+        shared classes), ``classifier_class_accuracy`` (the mean of its per-class accuracies,
+        :func:`~vaeviewer.workflows.quality.class_mean_accuracy`), ``classifier_confusions`` (its
+        most confused pairs of classes, :func:`~vaeviewer.workflows.quality.confused_pairs`) and
+        ``num_points``; ``svm_accuracy``, ``svm_class_accuracy``, ``svm_c`` and ``svm_confusions``
+        with ``train_split``; the
         generation scores with ``generation_shapes``.
         Figures that cannot be computed are None.
     """
@@ -164,6 +167,8 @@ def evaluate_split(
         "kl_per_dimension": [float(v) for v in scores.kl_per_dimension],
         "active_dimensions": active_dimensions(scores.latents, model.config.prior_std),
         "classifier_accuracy": None if math.isnan(accuracy) else accuracy,
+        "classifier_class_accuracy": None if math.isnan(accuracy) else class_mean_accuracy(labels.numpy(),
+                                                                                            scores.predictions),
         "classifier_confusions": [] if math.isnan(accuracy) else confused_pairs(labels.numpy(), scores.predictions,
                                                                                 class_names),
     }
@@ -184,6 +189,7 @@ def evaluate_split(
             known = split_labels >= 0
             usable = predicted is not None and bool(known.any())
             figures.update(svm_accuracy=float((predicted[known] == split_labels[known]).mean()) if usable else None,
+                           svm_class_accuracy=class_mean_accuracy(split_labels, predicted) if usable else None,
                            svm_c=c if usable else None, svm_train_shapes=len(train_split),
                            svm_confusions=confused_pairs(split_labels, predicted, split.class_names) if usable else [])
             if pooled:

@@ -26,6 +26,7 @@ __all__ = [
     "GenerationScores",
     "LATENT_SAMPLERS",
     "balanced_sample",
+    "class_mean_accuracy",
     "confused_pairs",
     "generation_scores",
     "latent_mixture",
@@ -114,6 +115,22 @@ def linear_svm_predictions(
         model = pipeline.set_params(linearsvc__C=c).fit(x, y)
     predicted = model.predict(np.asarray(test_features, dtype=np.float64)) if len(test_features) else np.zeros(0)
     return np.asarray(predicted, dtype=np.int64), c
+
+
+def class_mean_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """The mean over classes of each class's accuracy (PointNet's "avg. class accuracy").
+
+    Every class present among the labels weighs the same, however many shapes it has: on a
+    split whose classes are unevenly drawn (ModelNet10's train split has eight chairs for
+    each bathtub) it says how a model does on a class-balanced one. Shapes without a
+    label (-1) are left out; NaN when none has one.
+    """
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    known = labels >= 0
+    classes = np.unique(labels[known])
+    if not len(classes):
+        return float("nan")
+    return float(np.mean([(predicted[labels == k] == k).mean() for k in classes]))
 
 
 def confused_pairs(labels: np.ndarray, predicted: np.ndarray, class_names: tuple[str, ...] | list[str],
