@@ -190,6 +190,20 @@ def test_classifier_nll_ignores_unlabelled_samples() -> None:
     torch.testing.assert_close(classifier_nll(log_probs, labels), expected)
 
 
+def test_classifier_nll_with_class_weights_is_the_weighted_mean() -> None:
+    log_probs = torch.log_softmax(torch.randn(6, 3, generator=torch.Generator().manual_seed(4)), -1)
+    labels = torch.tensor([0, 0, 0, 1, -1, 2])
+    weights = torch.tensor([0.5, 2.0, 4.0])
+    known = labels != -1
+    w = weights[labels[known]]
+    expected = -(w * log_probs[known, labels[known]]).sum() / w.sum()
+    torch.testing.assert_close(classifier_nll(log_probs, labels, weights), expected)
+    torch.testing.assert_close(classifier_nll(log_probs, labels, torch.ones(3)), classifier_nll(log_probs, labels))
+    assert classifier_nll(log_probs, torch.full((6,), -1), weights).item() == 0.0
+    with pytest.raises(ValueError, match="class_weights"):
+        classifier_nll(log_probs, labels, torch.ones(4))
+
+
 def test_classifier_nll_without_labels_is_a_differentiable_zero() -> None:
     logits = torch.randn(3, 4, requires_grad=True)
     loss = classifier_nll(torch.log_softmax(logits, -1), torch.full((3,), -1))

@@ -1,4 +1,4 @@
-"""Augmented batches, the held-out validation part and the jointly trained latent, in the real loop."""
+"""Augmented batches, the held-out validation part, the jointly trained latent and class weights, in the real loop."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from vaeviewer.model import load_checkpoint
 from vaeviewer.training import RunStarted, StepEnded, TaskControl, TrainSettings, settings_for_resume, train
 from vaeviewer.training.augment import augment_batch
 from vaeviewer.training.settings import parse_augmentations
-from vaeviewer.training.subsets import holdout_indices
+from vaeviewer.training.subsets import balanced_class_weights, holdout_indices
 
 
 def clouds(batch: int = 6, count: int = 256, seed: int = 0) -> torch.Tensor:
@@ -136,3 +136,25 @@ def test_an_augmented_run_resumes_exactly_as_it_would_have_gone_on(tmp_path: Pat
     b = load_checkpoint(tmp_path / "parts" / "last.pt").model_state
     assert all(torch.equal(a[k], b[k]) for k in a)
     assert settings_for_resume(tmp_path / "parts", {}).augment == changes["augment"]
+
+
+def test_balanced_class_weights_make_every_class_count_alike() -> None:
+    labels = np.array([0] * 6 + [1] * 3 + [2] * 1 + [-1] * 4)  # and class 3 never drawn
+    weights = balanced_class_weights(labels, 4)
+    np.testing.assert_allclose(weights, [10 / 18, 10 / 9, 10 / 3, 0.0])
+    # Weighted by them, each class's shapes together weigh the same: a third of the labelled ones each.
+    np.testing.assert_allclose(np.bincount(labels[labels >= 0], minlength=4) * weights, [10 / 3] * 3 + [0.0])
+    np.testing.assert_allclose(balanced_class_weights(np.repeat(np.arange(3), 5), 3), np.ones(3))
+
+
+def test_balanced_class_weights_change_a_joint_run_only_where_classes_are_uneven(tmp_path: Path) -> None:
+    """20 built-in shapes are two of each class: the weights are all 1 and the run is the unweighted one, bit for
+    bit; 23 give three classes a third shape, and the weighted loss trains another encoder."""
+    def run(name: str, shapes: int, weights: str) -> dict[str, torch.Tensor]:
+        return encoder_after(tmp_path / name, max_shapes=shapes, latent_training="joint", class_weights=weights)
+
+    even = [run(f"even-{w}", 20, w) for w in ("none", "balanced")]
+    uneven = [run(f"uneven-{w}", 23, w) for w in ("none", "balanced")]
+    assert all(torch.equal(even[0][k], even[1][k]) for k in even[0])
+    assert not all(torch.equal(uneven[0][k], uneven[1][k]) for k in uneven[0])
+    assert load_checkpoint(tmp_path / "uneven-balanced" / "last.pt").run_settings["class_weights"] == "balanced"

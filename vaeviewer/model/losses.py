@@ -372,7 +372,7 @@ def kl_divergence(mu: Tensor, logvar: Tensor, prior_std: float) -> Tensor:
     return 0.5 * terms.sum(dim=-1)
 
 
-def classifier_nll(log_probs: Tensor, labels: Tensor) -> Tensor:
+def classifier_nll(log_probs: Tensor, labels: Tensor, class_weights: Tensor | None = None) -> Tensor:
     """Mean negative log-likelihood over the labelled samples of a batch.
 
     Parameters
@@ -382,11 +382,16 @@ def classifier_nll(log_probs: Tensor, labels: Tensor) -> Tensor:
     labels : torch.Tensor
         Integer class of each sample, shape (B,); -1 marks an unlabelled
         sample, which does not count.
+    class_weights : torch.Tensor, optional
+        Shape (C,): each class's weight. The result is then the weighted mean,
+        sum of w[y] * NLL over the sum of w[y] (PyTorch's ``nll_loss`` with
+        ``weight``), so that a rare class weighed up counts as if it were drawn
+        as often as the others.
 
     Returns
     -------
     torch.Tensor
-        A scalar: the mean NLL of the labelled samples, or a zero that is
+        A scalar: the (weighted) mean NLL of the labelled samples, or a zero that is
         still connected to ``log_probs`` (so ``backward`` works) when the
         batch has no labelled sample.
     """
@@ -395,9 +400,14 @@ def classifier_nll(log_probs: Tensor, labels: Tensor) -> Tensor:
             f"expected log_probs (B, C) and labels (B,), got {tuple(log_probs.shape)} "
             f"and {tuple(labels.shape)}"
         )
+    if class_weights is not None and class_weights.shape != log_probs.shape[1:]:
+        raise ValueError(f"expected class_weights ({log_probs.shape[1]},), got {tuple(class_weights.shape)}")
     labels = labels.long()
-    total = F.nll_loss(log_probs, labels, ignore_index=-1, reduction="sum")
-    # Dividing by the count clamped to 1 (rather than testing for "no labels")
+    total = F.nll_loss(log_probs, labels, weight=class_weights, ignore_index=-1, reduction="sum")
+    # Dividing by the count (or the weights' sum) clamped above 0, rather than testing for "no labels",
     # avoids a device synchronisation and the NaN of an all-ignored mean.
-    labelled = (labels != -1).sum().clamp(min=1)
-    return total / labelled
+    known = labels != -1
+    if class_weights is None:
+        return total / known.sum().clamp(min=1)
+    weights = torch.where(known, class_weights.to(log_probs.dtype)[labels.clamp(min=0)], 0.0)
+    return total / weights.sum().clamp(min=torch.finfo(log_probs.dtype).tiny)

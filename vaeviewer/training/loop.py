@@ -77,7 +77,7 @@ from vaeviewer.training.history import History
 from vaeviewer.training.memory import keep_freed_memory
 from vaeviewer.training.run_folder import EpochTotals, RunFolder, TrainingState, run_record, start_from
 from vaeviewer.training.settings import SETTING, SETTINGS, TrainSettings, parse_augmentations
-from vaeviewer.training.subsets import training_indices
+from vaeviewer.training.subsets import balanced_class_weights, training_indices
 from vaeviewer.training.validation import score_across_ranks
 
 __all__ = ["train", "check_start", "resolve_device", "settings_for_resume"]
@@ -362,6 +362,10 @@ class _Run:
         self.network = wrap_model(setup.model, ranks) if ranks.distributed else setup.model
         self.state = TrainingState(setup.model, setup.optimizer, setup.history, setup.global_step, setup.totals)
         self.augmentations = parse_augmentations(settings.augment)
+        self.class_weights = None
+        if settings.class_weights == "balanced" and setup.config.num_classes:
+            weights = balanced_class_weights(self.train_data.labels.cpu().numpy(), setup.config.num_classes)
+            self.class_weights = torch.as_tensor(weights, dtype=torch.float32, device=self.device)
         self.batch_size = setup.batch_size  # of this process; the global batch is world_size times larger
         self.n_train = len(self.train_data.points)
         # The last partial batch is dropped: batch norm needs full batches. Under torchrun this is
@@ -475,7 +479,8 @@ class _Run:
         chamfer = chamfer_distance(output.reconstruction, target).mean()
         kl = kl_divergence(output.mu, output.logvar, settings.prior_std).mean()
         classifier_loss = (
-            classifier_nll(output.log_probs, labels) if output.log_probs is not None else torch.zeros((), device=device)
+            classifier_nll(output.log_probs, labels, self.class_weights) if output.log_probs is not None
+            else torch.zeros((), device=device)
         )
         loss = chamfer + settings.beta * kl + settings.classifier_weight * classifier_loss
         values = [float(loss.detach()), float(chamfer.detach()), float(kl.detach()), float(classifier_loss.detach())]

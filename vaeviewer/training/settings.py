@@ -172,6 +172,10 @@ class TrainSettings:
                                    "unsupervised: the classifier reads a detached latent mean and its loss never reaches "
                                    "the encoder; joint: its loss shapes the latent too", choices=("unsupervised", "joint"),
                                    fixed_on_resume=True)
+    class_weights: str = setting("none", "--class-weights", "Class weights",
+                                 "the classifier's loss per class: none, every shape alike; balanced, each class as if "
+                                 "drawn as often as the others (weight n / (classes x n_class))",
+                                 choices=("none", "balanced"), fixed_on_resume=True)
     augment: str = setting("none", "--augment", "Augmentation",
                            "comma-separated: rotate-y or rotate-z (about the up axis), scale, jitter, dropout; or none",
                            fixed_on_resume=True, suggestions=("none", "scale,jitter,dropout", "rotate-z,scale,jitter"))

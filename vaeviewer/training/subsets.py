@@ -1,10 +1,28 @@
-"""Which shapes of the training split train, and which are held out to validate: numpy only."""
+"""Which shapes of the training split train, which are held out to validate, and how each class weighs: numpy only."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["balanced_subset", "holdout_indices", "training_indices"]
+__all__ = ["balanced_class_weights", "balanced_subset", "holdout_indices", "training_indices"]
+
+
+def balanced_class_weights(labels: np.ndarray, num_classes: int) -> np.ndarray:
+    """Each class's weight in the classifier's loss under ``--class-weights balanced``: n / (K * n_c).
+
+    ``n`` counts the labelled shapes (label >= 0), ``K`` the classes among them and ``n_c``
+    those of class c (scikit-learn's ``class_weight="balanced"``): a batch's weighted
+    loss then treats every class as if drawn as often as the others. A class with no
+    shape gets 0. float64 (num_classes,).
+    """
+    labels = np.asarray(labels)
+    known = labels[labels >= 0]
+    counts = np.bincount(known, minlength=num_classes)[:num_classes].astype(np.float64)
+    weights = np.zeros(num_classes)
+    present = counts > 0
+    if present.any():
+        weights[present] = len(known) / (present.sum() * counts[present])
+    return weights
 
 
 def balanced_subset(labels: np.ndarray, count: int, seed: int) -> np.ndarray:
