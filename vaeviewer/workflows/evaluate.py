@@ -28,6 +28,7 @@ from vaeviewer.workflows.quality import (
     class_mean_accuracy,
     confused_pairs,
     generation_scores,
+    labelled_accuracy,
     latent_mixture,
     linear_svm_accuracy,
     linear_svm_predictions,
@@ -143,8 +144,7 @@ def evaluate_split(
         :func:`~vaeviewer.workflows.quality.class_mean_accuracy`), ``classifier_confusions`` (its
         most confused pairs of classes, :func:`~vaeviewer.workflows.quality.confused_pairs`) and
         ``num_points``; ``svm_accuracy``, ``svm_class_accuracy``, ``svm_c`` and ``svm_confusions``
-        with ``train_split``; the
-        generation scores with ``generation_shapes``.
+        with ``train_split``; the generation scores with ``generation_shapes``.
         Figures that cannot be computed are None.
     """
     split.drop_unreadable(model.config.num_points)
@@ -157,6 +157,7 @@ def evaluate_split(
     labels = labels_for_model(split_labels, split.class_names, class_names)
     scores = score_clouds(model, clouds, labels)
     accuracy = scores.classifier_accuracy
+    model_labels = labels.numpy()
     figures: dict[str, Any] = {
         "shapes": len(indices),
         "split": split.name,
@@ -167,9 +168,9 @@ def evaluate_split(
         "kl_per_dimension": [float(v) for v in scores.kl_per_dimension],
         "active_dimensions": active_dimensions(scores.latents, model.config.prior_std),
         "classifier_accuracy": None if math.isnan(accuracy) else accuracy,
-        "classifier_class_accuracy": None if math.isnan(accuracy) else class_mean_accuracy(labels.numpy(),
+        "classifier_class_accuracy": None if math.isnan(accuracy) else class_mean_accuracy(model_labels,
                                                                                             scores.predictions),
-        "classifier_confusions": [] if math.isnan(accuracy) else confused_pairs(labels.numpy(), scores.predictions,
+        "classifier_confusions": [] if math.isnan(accuracy) else confused_pairs(model_labels, scores.predictions,
                                                                                 class_names),
     }
     if sampler not in LATENT_SAMPLERS:
@@ -186,9 +187,9 @@ def evaluate_split(
         if svm:
             predicted, c = linear_svm_predictions(train_latents, train_split.labels, scores.latents,
                                                   seed=seed, jobs=jobs)
-            known = split_labels >= 0
-            usable = predicted is not None and bool(known.any())
-            figures.update(svm_accuracy=float((predicted[known] == split_labels[known]).mean()) if usable else None,
+            accuracy_svm = labelled_accuracy(split_labels, predicted) if predicted is not None else math.nan
+            usable = not math.isnan(accuracy_svm)
+            figures.update(svm_accuracy=accuracy_svm if usable else None,
                            svm_class_accuracy=class_mean_accuracy(split_labels, predicted) if usable else None,
                            svm_c=c if usable else None, svm_train_shapes=len(train_split),
                            svm_confusions=confused_pairs(split_labels, predicted, split.class_names) if usable else [])

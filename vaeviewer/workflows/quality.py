@@ -29,6 +29,7 @@ __all__ = [
     "class_mean_accuracy",
     "confused_pairs",
     "generation_scores",
+    "labelled_accuracy",
     "latent_mixture",
     "linear_svm_accuracy",
     "linear_svm_predictions",
@@ -58,14 +59,19 @@ def linear_svm_accuracy(
         Test accuracy in 0..1 and the ``C`` chosen; NaN for both when it cannot be computed
         (fewer than two classes to fit, or no labelled test shape).
     """
-    test_labels = np.asarray(test_labels)
-    keep_test = test_labels >= 0
-    if not keep_test.any():
+    if not (np.asarray(test_labels) >= 0).any():
         return float("nan"), float("nan")
     predicted, c = linear_svm_predictions(train_features, train_labels, test_features, seed=seed, jobs=jobs)
     if predicted is None:
         return float("nan"), float("nan")
-    return float((predicted[keep_test] == test_labels[keep_test]).mean()), c
+    return labelled_accuracy(test_labels, predicted), c
+
+
+def labelled_accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+    """The share of the labelled shapes (label >= 0) whose prediction is their label; NaN when none has one."""
+    labels, predicted = np.asarray(labels), np.asarray(predicted)
+    known = labels >= 0
+    return float((predicted[known] == labels[known]).mean()) if known.any() else float("nan")
 
 
 def linear_svm_predictions(
